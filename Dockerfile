@@ -1,0 +1,27 @@
+# One image for every pulse-etl process: API, workers, beat, flower and migrations differ only by
+# command (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first, so that a code change does not reinstall them.
+COPY pyproject.toml README.md ./
+COPY celeryconfig.py ./
+COPY etl ./etl
+COPY api ./api
+RUN pip install .
+
+# Migrations run from here: `alembic upgrade head` reads ./alembic.ini.
+COPY alembic.ini ./
+COPY alembic ./alembic
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin pulse
+USER pulse
+
+EXPOSE 8000
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]

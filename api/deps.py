@@ -1,0 +1,164 @@
+"""Dependencies shared by the routers: a database session per request, the caller's tenant from
+its API key (or a JWT, when ETL_JWT_SECRET is set), admin-only routes, and keyset pagination."""
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Annotated, Any, Iterator
+
+import orjson
+from pydantic import AfterValidator
+from fastapi import Depends, HTTPException, Query, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
+
+from etl.db import get_sessionmaker, scope_to_tenant
+from etl.tenants import InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
+
+
+def get_session() -> Iterator[Session]:
+    """One session per request. Routes that write commit it themselves; anything left open is
+    rolled back when the session closes."""
+    with get_sessionmaker()() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description=(
+    "The tenant's API key, `Authorization: Bearer pk_...`, or (when the server sets ETL_JWT_SECRET) an "
+    "HS256 JWT whose `tenant_id` claim names the tenant."))
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a tenant, through one of its API keys (admin or not) or a JWT."""
+
+    tenant_id: uuid.UUID
+    is_admin: bool = False
+    api_key_id: uuid.UUID | None = None  # None for a JWT
+
+
+def current_principal(
+    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("missing API key: send Authorization: Bearer <key>")
+    token = credentials.credentials
+    if looks_like_jwt(token):
+        try:
+            return Principal(authenticate_jwt(session, token))
+        except InvalidJwt as exc:
+            raise _unauthorized(str(exc)) from None
+    key = authenticate(session, token)
+    if key is None:
+        raise _unauthorized("invalid or revoked API key")
+    return Principal(key.tenant_id, key.is_admin, key.id)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def current_tenant(principal: PrincipalDep, session: SessionDep) -> uuid.UUID:
+    """The tenant of the API key (or JWT) in the Authorization header. Every query filters on it,
+    and the request's session is scoped to it in PostgreSQL too (row-level security): a query
+    that forgot its filter still sees this tenant's rows only."""
+    scope_to_tenant(session, principal.tenant_id)
+    return principal.tenant_id
+
+
+TenantId = Annotated[uuid.UUID, Depends(current_tenant)]
+
+
+def admin_principal(principal: PrincipalDep) -> Principal:
+    """Routes that manage tenants: the key's role, not an object's owner, so 403 rather than 404."""
+    if not principal.is_admin:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this route manages tenants and needs an admin API key; this key is a tenant key "
+            "(an operator creates an admin key with `etl keys create --tenant NAME --admin`)",
+        )
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(admin_principal)]
+
+
+def _to_utc(value: datetime | None) -> datetime | None:
+    """Any ISO 8601 offset the client sends (even +16:00, which PostgreSQL refuses), as UTC; a
+    time without an offset is read as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+# --- keyset pagination ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    after: tuple[datetime | None, Any] | None  # (sort value, id) of the last row of the previous page
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="page size")] = 50,
+    cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
+) -> PageParams:
+    if not cursor:
+        return PageParams(limit, None)
+    try:
+        sort_value, row_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+        if sort_value is not None:
+            sort_value = datetime.fromisoformat(sort_value)
+    except (ValueError, TypeError, binascii.Error):
+        raise _bad_cursor() from None
+    return PageParams(limit, (sort_value, row_id))
+
+
+def _bad_cursor() -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "cursor: not a `next` value returned by this endpoint")
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def paginate(session: Session, query: Select, sort_col, id_col, page: PageParams) -> tuple[list, str | None]:
+    """Run `query` newest first on (sort_col desc nulls last, id_col desc), one page after the cursor.
+    Returns the rows and the cursor of the next page (None on the last one)."""
+    if page.after is not None:
+        sort_value, row_id = page.after
+        try:
+            row_id = id_col.type.python_type(row_id)
+        except (ValueError, TypeError, AttributeError):
+            raise _bad_cursor() from None
+        if sort_value is None:  # already among the rows without a sort value
+            query = query.where(sort_col.is_(None), id_col < row_id)
+        else:
+            query = query.where(
+                or_(sort_col < sort_value, and_(sort_col == sort_value, id_col < row_id), sort_col.is_(None))
+            )
+    rows = list(session.scalars(query.order_by(sort_col.desc().nulls_last(), id_col.desc()).limit(page.limit + 1)))
+    if len(rows) <= page.limit:
+        return rows, None
+    rows = rows[: page.limit]
+    last = rows[-1]
+    sort_value = getattr(last, sort_col.key)
+    row_id = getattr(last, id_col.key)
+    token = orjson.dumps([sort_value, row_id])  # orjson writes datetimes as ISO 8601 and UUIDs as strings
+    return rows, base64.urlsafe_b64encode(token).decode().rstrip("=")

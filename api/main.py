@@ -1,0 +1,78 @@
+"""The pulse-etl API: `uvicorn api.main:app`. Routes read data and enqueue work; the work itself is
+in etl/. OpenAPI at /docs."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.openapi.utils import get_openapi
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api.routers import api_keys, health, integrations, jobs, mappings, pipeline, pull_requests, tenants, work_items
+from api.routers import raw_data
+from api.raw_schemas import MAX_STORE_BYTES
+from etl.db import get_engine
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    yield
+    get_engine().dispose()
+
+
+app = FastAPI(
+    title="pulse-etl",
+    version="0.1.0",
+    summary="Jira and GitHub into an engineering-analytics database: trigger syncs, follow jobs, read work items.",
+    description="Authenticate every `/api/v1` call with the tenant's API key: `Authorization: Bearer pk_...` "
+                "(or, when the server sets ETL_JWT_SECRET, an HS256 JWT with a `tenant_id` claim). "
+                "Admin keys also manage tenants.",
+    lifespan=lifespan,
+)
+
+
+@app.exception_handler(RequestValidationError)
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 (field location and problem), without echoing the submitted values: a body
+    that fails validation may carry credentials."""
+    errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+    return JSONResponse(jsonable_encoder({"detail": errors}), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+app.include_router(health.router)
+for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
+    app.include_router(module.router, prefix=API_PREFIX)
+app.include_router(raw_data.router, prefix=API_PREFIX)
+# Pushed raw records: refused with 413 past the limit, before the whole body is read.
+app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})
+
+
+def _openapi() -> dict:
+    """FastAPI documents every 422 as a list of field errors; ours may also be one sentence (a bad
+    cursor, a rule that spans fields). Publish both shapes so the schema tells the truth."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                         routes=app.routes)
+    error = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+    if error:
+        error["properties"]["detail"] = {
+            "title": "Detail",
+            "anyOf": [{"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}, {"type": "string"}],
+        }
+        # Routes that describe their own 422 can still answer FastAPI's field-error list.
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                unprocessable = operation.get("responses", {}).get("422")
+                if unprocessable is not None:
+                    unprocessable["content"] = {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    app.openapi_schema = schema
+    return schema
+
+
+app.openapi = _openapi

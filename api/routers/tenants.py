@@ -1,0 +1,58 @@
+"""Tenants, for admin keys only (403 for any other key: this is about the key's role, not about
+another tenant's object). A new tenant gets the default mappings and a first API key."""
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import APIRouter, HTTPException, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.admin_schemas import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
+from api.deps import AdminDep, SessionDep, not_found
+from api.schemas import Message
+from etl.models import ApiKey as ApiKeyRow
+from etl.models import Tenant as TenantRow
+from etl.tenants import TenantExists, create_tenant
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/tenants", tags=["tenants"],
+                   responses={403: {"model": Message, "description": "the key is not an admin key"}})
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TenantCreated,
+    summary="Create a tenant with the default mappings; its first API key is in this response only",
+    responses={409: {"model": Message, "description": "a tenant with this name exists"}},
+)
+def create(body: TenantCreate, session: SessionDep, admin: AdminDep) -> TenantCreated:
+    name = body.name.strip()
+    try:
+        tenant, issued = create_tenant(session, name)
+        session.commit()
+    except ValueError as exc:  # an empty name
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except (TenantExists, IntegrityError):  # IntegrityError: the same name created concurrently
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, f"a tenant named {name!r} already exists") from None
+    key = session.get(ApiKeyRow, issued.id)
+    log.info("tenant %s (%s) created by admin key %s", tenant.id, tenant.name, admin.api_key_id)
+    return TenantCreated(**Tenant.model_validate(tenant).model_dump(),
+                         api_key=ApiKeyCreated(**ApiKey.model_validate(key).model_dump(), key=issued.secret))
+
+
+@router.get("", response_model=list[Tenant], summary="All tenants, oldest first")
+def list_tenants(session: SessionDep, admin: AdminDep) -> list[Tenant]:
+    return [Tenant.model_validate(t) for t in session.scalars(select(TenantRow).order_by(TenantRow.created_at))]
+
+
+@router.get("/{tenant_id}", response_model=Tenant, responses={404: {"model": Message}})
+def get_tenant(tenant_id: uuid.UUID, session: SessionDep, admin: AdminDep) -> Tenant:
+    tenant = session.get(TenantRow, tenant_id)
+    if tenant is None:
+        raise not_found(f"tenant {tenant_id}")
+    return Tenant.model_validate(tenant)

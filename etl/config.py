@@ -1,0 +1,76 @@
+"""One typed settings object, read from ETL_* environment variables and an optional .env file."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A development default so that tests and `etl demo` run out of the box. Production refuses it.
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", DEV_SECRET_KEY}
+
+
+class Settings(BaseSettings):
+    # hide_input_in_errors: a refused setting may be a secret; the message names the variable instead.
+    model_config = SettingsConfigDict(env_prefix="ETL_", env_file=".env", extra="ignore", hide_input_in_errors=True)
+
+    environment: str = Field("development", description="development | production")
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/pulse"
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    broker_folder: str = ".pulse-demo/broker"  # only for broker_url=filesystem:// (the demo)
+    # Fernet keys (or any passphrase, derived to a key). Several, comma-separated, to rotate:
+    # the first encrypts, all decrypt. `etl integrations rotate-key` re-encrypts with the first.
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # HS256 secret of the JWTs the API accepts beside API keys (claim tenant_id); unset: JWTs are refused.
+    jwt_secret: SecretStr | None = None
+
+    # Pipeline tuning
+    jira_page_size: int = 100
+    # GitHub list pages are small because every changed PR on them costs 3+ sub-requests in the
+    # same task; the task must stay short.
+    github_page_size: int = 25
+    github_min_remaining: int = 50  # keep this much of a token's hourly budget in reserve
+    task_soft_time_limit: int = 300
+    task_time_limit: int = 360  # hard limit, well under RabbitMQ's 30 min consumer_timeout
+    max_retries: int = 8
+    retry_backoff_max: int = 600
+    http_timeout: float = 30.0
+    sync_overlap_seconds: int = 300
+    initial_sync_days: int = 3650
+
+    # Scheduling, reaper, deletions (etl.scheduling, etl.reaper, etl.reconcile)
+    # A job with no progress (batch, job or task-run activity) for this long has lost its work and
+    # is re-driven; keep it well above the task hard time limit.
+    reaper_stall_seconds: int = 600
+    reaper_max_redrives: int = 3  # re-drives without progress before the job is failed
+    reconcile_interval_hours: float = 24.0  # how often each integration's ids are reconciled
+    # Refuse to mark more than this share of an integration's live rows deleted in one run (a
+    # lost permission looks like a mass deletion); set 1 to allow anything.
+    reconcile_max_delete_ratio: float = 0.5
+
+    @field_validator("jwt_secret", mode="before")
+    @classmethod
+    def _empty_jwt_secret_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_in_production(self) -> "Settings":
+        if self.environment == "production":
+            keys = [k.strip() for k in self.secret_key.get_secret_value().split(",")]
+            if any(k in PLACEHOLDERS for k in keys):
+                raise ValueError(
+                    "ETL_SECRET_KEY is missing or a placeholder; set it to a Fernet key "
+                    "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+                )
+        if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value().encode()) < 32:
+            raise ValueError(
+                "ETL_JWT_SECRET is shorter than 32 bytes (HS256 needs a 256-bit key); set a longer one "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or unset it to disable JWTs"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

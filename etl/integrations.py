@@ -1,0 +1,194 @@
+"""Creating integrations and reading their (decrypted) credentials. Validation lives here so the
+API and the CLI give the same messages."""
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlparse
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
+from etl.models import Integration
+from etl.sources import PROVIDERS, get_source
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
+CUSTOM_FIELD = re.compile(r"^customfield_\d+$")
+
+
+class InvalidIntegration(ValueError):
+    pass
+
+
+def validate_jira(base_url: str, credentials: dict, settings: dict) -> None:
+    if not settings.get("projects") and not settings.get("jql"):
+        raise InvalidIntegration("a Jira integration needs at least one project key (or a JQL filter)")
+    for key in settings.get("projects", []):
+        if not PROJECT_KEY.match(key):
+            raise InvalidIntegration(f"{key!r} is not a Jira project key (upper-case letters and digits, e.g. ABC)")
+    field = settings.get("story_points_field")
+    if field and not CUSTOM_FIELD.match(field):
+        raise InvalidIntegration(f"story points field {field!r} must look like customfield_10016")
+    if not credentials.get("token"):
+        raise InvalidIntegration("a Jira integration needs a token (API token with an email, or a personal access token)")
+    _check_credential_text(credentials)
+    if settings.get("flavor", "cloud") not in ("cloud", "dc"):
+        raise InvalidIntegration("Jira flavor must be 'cloud' or 'dc' (Data Center/Server)")
+
+
+def _check_credential_text(credentials: dict) -> None:
+    """Whitespace or control characters in a token are a paste accident (and no HTTP header can carry
+    a line break). The message names the field, never the value."""
+    for field in ("email", "token"):
+        value = credentials.get(field)
+        if isinstance(value, str) and any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidIntegration(f"the credentials' {field} contains spaces, tabs or line breaks; "
+                                     "paste it without them")
+
+
+REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def validate_github(base_url: str, credentials: dict, settings: dict) -> None:
+    repos = settings.get("repos") or []
+    if not repos:
+        raise InvalidIntegration("a GitHub integration needs at least one repository (owner/name)")
+    for repo in repos:
+        if not isinstance(repo, str) or not REPO.match(repo):
+            raise InvalidIntegration(f"{repo!r} is not a repository; write it as owner/name, e.g. octocat/hello-world")
+    if not credentials.get("token"):
+        raise InvalidIntegration("a GitHub integration needs a token")
+    _check_credential_text(credentials)
+    patterns = settings.get("bot_patterns")
+    if patterns is not None:
+        for p in patterns:
+            try:
+                re.compile(p)
+            except (re.error, TypeError) as exc:
+                raise InvalidIntegration(f"bot pattern {p!r} is not a regular expression: {exc}") from None
+
+
+def _validate_url(base_url: str) -> str:
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidIntegration(f"base URL {base_url!r} must be an http(s) URL such as https://yourcompany.atlassian.net")
+    return base_url.rstrip("/")
+
+
+def create_integration(
+    session: Session,
+    tenant_id: uuid.UUID,
+    provider: str,
+    name: str,
+    base_url: str,
+    credentials: dict,
+    settings: dict,
+) -> Integration:
+    if provider not in PROVIDERS:
+        raise InvalidIntegration(f"provider must be one of {', '.join(sorted(PROVIDERS))}, not {provider!r}")
+    if not name.strip():
+        raise InvalidIntegration("integration name must not be empty")
+    base_url = _validate_url(base_url)
+    if provider == "jira":
+        validate_jira(base_url, credentials, settings)
+    elif provider == "github":
+        validate_github(base_url, credentials, settings)
+    integration = Integration(
+        tenant_id=tenant_id,
+        provider=provider,
+        name=name.strip(),
+        base_url=base_url,
+        credentials_encrypted=encrypt_credentials(credentials),
+        settings=settings,
+    )
+    session.add(integration)
+    session.flush()
+    return integration
+
+
+def credentials_of(integration: Integration) -> dict:
+    return decrypt_credentials(integration.credentials_encrypted)
+
+
+def _validate(provider: str, base_url: str, credentials: dict, settings: dict) -> None:
+    if provider == "jira":
+        validate_jira(base_url, credentials, settings)
+    elif provider == "github":
+        validate_github(base_url, credentials, settings)
+
+
+def update_integration(
+    session: Session,
+    integration: Integration,
+    *,
+    name: str | None = None,
+    base_url: str | None = None,
+    settings: dict | None = None,
+    credentials: dict | None = None,
+) -> list[str]:
+    """Change an integration, checked by the same rules and messages as a new one; nothing is
+    changed when anything is invalid. `settings` is merged into the stored settings (a key set to
+    None is removed); `credentials` replace the stored ones as a whole and are encrypted with the
+    first key of ETL_SECRET_KEY. Returns the names of the fields that changed (for logs: never values)."""
+    new_name = integration.name if name is None else name.strip()
+    if not new_name:
+        raise InvalidIntegration("integration name must not be empty")
+    new_url = integration.base_url if base_url is None else _validate_url(base_url)
+    new_settings = dict(integration.settings or {})
+    for key, value in (settings or {}).items():
+        if value is None:
+            new_settings.pop(key, None)
+        else:
+            new_settings[key] = value
+    # Unchanged credentials are checked as stored (CredentialsError if they no longer decrypt).
+    _validate(integration.provider, new_url, credentials if credentials is not None else credentials_of(integration),
+              new_settings)
+    changed = [field for field, old, new in (("name", integration.name, new_name),
+                                             ("base_url", integration.base_url, new_url),
+                                             ("settings", integration.settings, new_settings)) if old != new]
+    integration.name, integration.base_url, integration.settings = new_name, new_url, new_settings
+    if credentials is not None:
+        integration.credentials_encrypted = encrypt_credentials(credentials)
+        changed.append("credentials")
+    session.flush()
+    return changed
+
+
+def check_connection(provider: str, base_url: str, credentials: dict, settings: dict) -> dict:
+    """Ask the source whether these credentials and settings work, through its client's
+    check_connection(): {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}.
+    Works on an integration that is not saved yet (the CLI checks before saving)."""
+    probe = Integration(provider=provider, base_url=base_url.rstrip("/"), settings=settings)
+    connector = get_source(provider).connect(probe, credentials)
+    try:
+        return connector.client.check_connection()
+    except requests.RequestException as exc:  # e.g. a URL requests cannot use; its text may quote a header
+        return {"ok": False, "problem": "url",
+                "error": f"cannot ask {provider} at {probe.base_url}: {exc.__class__.__name__}; check the base URL"}
+    finally:
+        connector.close()
+
+
+def rotate_all_credentials(session: Session, tenant_id: uuid.UUID | None = None) -> int:
+    """Re-encrypt every integration's credentials (or one tenant's) with the first key of
+    ETL_SECRET_KEY. All or nothing: if any cannot be decrypted with the configured keys, nothing
+    is changed and CredentialsError names them. Returns how many were re-encrypted."""
+    query = select(Integration).order_by(Integration.created_at, Integration.id).with_for_update()
+    if tenant_id is not None:
+        query = query.where(Integration.tenant_id == tenant_id)
+    rows = list(session.scalars(query))
+    undecryptable = []
+    for row in rows:
+        try:
+            row.credentials_encrypted = rotate_credentials(row.credentials_encrypted)
+        except CredentialsError:
+            undecryptable.append(f"{row.id} ({row.name})")
+    if undecryptable:
+        raise CredentialsError(
+            f"{len(undecryptable)} integration(s) cannot be decrypted with any key in ETL_SECRET_KEY: "
+            f"{', '.join(undecryptable)}. Nothing was re-encrypted: add the key they were encrypted with to "
+            "ETL_SECRET_KEY (or delete those integrations), then run rotate-key again."
+        )
+    session.flush()
+    return len(rows)

@@ -1,0 +1,479 @@
+"""The schema. Alembic owns it (alembic/versions); these models are what the migrations must match
+(`alembic check` finds no drift). Every tenant-owned table carries tenant_id."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _tenant_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+
+
+def _integration_fk(nullable: bool = False) -> Mapped[uuid.UUID]:
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey("integrations.id", ondelete="CASCADE"), nullable=nullable
+    )
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    name: Mapped[str] = mapped_column(Text, nullable=False, server_default="default")
+    prefix: Mapped[str] = mapped_column(Text, nullable=False)  # shown in listings; the secret never is
+    key_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    created_at: Mapped[datetime] = _created_at()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Integration(Base):
+    __tablename__ = "integrations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name"),
+        # What the schedule dispatcher scans every minute.
+        Index("ix_integrations_due", "next_sync_at", postgresql_where=text("enabled AND next_sync_at IS NOT NULL")),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    provider: Mapped[str] = mapped_column(Text, nullable=False)  # jira | github
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    base_url: Mapped[str] = mapped_column(Text, nullable=False)
+    credentials_encrypted: Mapped[str] = mapped_column(Text, nullable=False)
+    settings: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    schedule_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    schedule_cron: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The source's rate limit is spent until then: this integration's tasks wait (by re-queuing).
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A mapping changed while a job was active: reprocess from the raw layer when that job ends.
+    reprocess_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deletions: when the source's ids were last reconciled with ours, and when that was last asked
+    # for (so that two schedulers, or a full sync and the daily check, do not ask twice).
+    last_reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reconcile_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class RawExtractionData(Base):
+    """Every raw API object, one row per (integration, entity type, external id): re-extracting an
+    unchanged object writes nothing, so the table does not grow with the number of syncs."""
+
+    __tablename__ = "raw_extraction_data"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "entity_type", "external_id"),
+        Index("ix_raw_integration_status", "integration_id", "processing_status"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    entity_type: Mapped[str] = mapped_column(Text, nullable=False)
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)
+    raw_data: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    extraction_metadata: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    content_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    processing_status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    error_details: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+JOB_ACTIVE_STATUSES = ("queued", "running")
+JOB_FINAL_STATUSES = ("succeeded", "partial", "failed", "cancelled")
+
+
+class EtlJob(Base):
+    __tablename__ = "etl_jobs"
+    __table_args__ = (
+        # At most one active job per integration, whatever triggered it.
+        Index(
+            "uq_etl_jobs_one_active_per_integration",
+            "integration_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        Index("ix_etl_jobs_tenant_created", "tenant_id", "created_at"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    kind: Mapped[str] = mapped_column(Text, nullable=False, server_default="incremental")
+    trigger: Mapped[str] = mapped_column(Text, nullable=False, server_default="api")
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="queued")
+    priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    entities: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    # Per-stage counters, recomputed from etl_batches so that a redelivered task never double-counts.
+    pages: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    extracted: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    transformed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # 304s
+    extraction_done: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+    error_details: Mapped[dict | None] = mapped_column(JSONB)
+    # The reaper re-publishes the tasks of a job that stopped making progress (etl.reaper):
+    # how often in all, how often since its last progress (it fails past a limit), and when.
+    redrives: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    stalled_redrives: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    redriven_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EtlBatch(Base):
+    """One extracted page and its way through transform and load. Its status is the checkpoint each
+    stage claims with a conditional update, which is what makes every task safe to run twice."""
+
+    __tablename__ = "etl_batches"
+    __table_args__ = (UniqueConstraint("job_id", "stream", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("etl_jobs.id", ondelete="CASCADE"), nullable=False
+    )
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    stream: Mapped[str] = mapped_column(Text, nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    # pending -> extracted -> transformed -> loaded
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    cursor: Mapped[dict | None] = mapped_column(JSONB)  # how to request this page
+    # Validator of a stream's first page, kept in sync_state only once the job succeeds: a 304 on
+    # it then proves nothing changed since a complete sync.
+    stream_etag: Mapped[str | None] = mapped_column(Text)
+    is_last: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # stream exhausted
+    raw_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False, server_default="{}")
+    fetched: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    extracted: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    transformed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    max_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Normalized rows between transform and load; cleared once loaded so it never accumulates.
+    staged: Mapped[dict | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class HttpCache(Base):
+    """Validators of the last 200 answer per request URL, sent back as If-None-Match /
+    If-Modified-Since: a 304 costs no rate limit and proves the stored raw objects current."""
+
+    __tablename__ = "http_cache"
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = _created_at()
+
+
+class EtlTaskRun(Base):
+    __tablename__ = "etl_task_runs"
+    __table_args__ = (
+        UniqueConstraint("task_id", "attempt"),
+        Index("ix_etl_task_runs_job", "job_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("etl_jobs.id", ondelete="CASCADE"), nullable=False
+    )
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)
+    task_id: Mapped[str] = mapped_column(Text, nullable=False)
+    task_name: Mapped[str] = mapped_column(Text, nullable=False)
+    stage: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(Text, nullable=False)  # started | succeeded | retrying | failed
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    deliveries: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    worker: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = _created_at()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncState(Base):
+    __tablename__ = "sync_state"
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    stream: Mapped[str] = mapped_column(Text, primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overlap_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="300")
+    stream_etag: Mapped[str | None] = mapped_column(Text)
+    last_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[datetime] = _created_at()
+
+
+# --- tenant mappings -------------------------------------------------------------------------
+
+
+class WitHierarchy(Base):
+    __tablename__ = "wit_hierarchies"
+    __table_args__ = (UniqueConstraint("tenant_id", "level"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    level: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Wit(Base):
+    __tablename__ = "wits"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    hierarchy_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class WitMapping(Base):
+    __tablename__ = "wit_mappings"
+    __table_args__ = (
+        # Source names match case-insensitively, so one per (tenant, integration or tenant-wide)
+        # whatever its case.
+        Index("uq_wit_mappings_source_name", "tenant_id", "integration_id", text("lower(source_name)"),
+              unique=True, postgresql_nulls_not_distinct=True),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID | None] = _integration_fk(nullable=True)
+    source_name: Mapped[str] = mapped_column(Text, nullable=False)  # matched case-insensitively
+    wit_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("wits.id", ondelete="CASCADE"), nullable=False)
+
+
+class Status(Base):
+    __tablename__ = "statuses"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    category: Mapped[str] = mapped_column(Text, nullable=False)  # to_do | in_progress | done
+
+
+class StatusMapping(Base):
+    __tablename__ = "status_mappings"
+    __table_args__ = (
+        Index("uq_status_mappings_source_name", "tenant_id", "integration_id", text("lower(source_name)"),
+              unique=True, postgresql_nulls_not_distinct=True),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID | None] = _integration_fk(nullable=True)
+    source_name: Mapped[str] = mapped_column(Text, nullable=False)
+    status_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", postgresql_nulls_not_distinct=True),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID | None] = _integration_fk(nullable=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class WorkflowStep(Base):
+    """Ordered steps; cycle time runs from the first entry into a step at or after the commitment
+    point to the done step."""
+
+    __tablename__ = "workflow_steps"
+    __table_args__ = (UniqueConstraint("workflow_id", "position"), UniqueConstraint("workflow_id", "status_id"))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    workflow_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("workflows.id", ondelete="CASCADE"), nullable=False
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    status_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False
+    )
+    is_commitment_point: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    is_done: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+
+# --- final tables ----------------------------------------------------------------------------
+
+
+class WorkItem(Base):
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "external_id"),
+        Index("ix_work_items_tenant_key", "tenant_id", "key"),
+        Index("ix_work_items_tenant_updated", "tenant_id", "updated"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    project: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    source_type: Mapped[str | None] = mapped_column(Text)
+    wit: Mapped[str | None] = mapped_column(Text)
+    hierarchy_level: Mapped[int | None] = mapped_column(Integer)
+    source_status: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+    status_category: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(Text)
+    reporter: Mapped[str | None] = mapped_column(Text)
+    parent_key: Mapped[str | None] = mapped_column(Text)
+    epic_key: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
+    story_points: Mapped[float | None] = mapped_column(Float)
+    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lead_time_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    cycle_time_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    url: Mapped[str | None] = mapped_column(Text)
+    raw_id: Mapped[int | None] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = _created_at()
+
+
+class WorkItemTransition(Base):
+    __tablename__ = "work_item_transitions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "external_id"),
+        Index("ix_transitions_item", "tenant_id", "integration_id", "work_item_external_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "<history id>:<item index>"
+    work_item_external_id: Mapped[str] = mapped_column(Text, nullable=False)
+    work_item_key: Mapped[str] = mapped_column(Text, nullable=False)
+    from_status: Mapped[str | None] = mapped_column(Text)
+    to_status: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    transitioned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class PullRequest(Base):
+    __tablename__ = "pull_requests"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "external_id"),
+        Index("ix_pull_requests_tenant_updated", "tenant_id", "updated"),
+        Index("ix_pull_requests_work_item_keys", "work_item_keys", postgresql_using="gin"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "owner/name#number"
+    repo: Mapped[str] = mapped_column(Text, nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, nullable=False)  # open | closed | merged
+    draft: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    author: Mapped[str | None] = mapped_column(Text)
+    author_is_bot: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    base_ref: Mapped[str | None] = mapped_column(Text)
+    head_ref: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    additions: Mapped[int | None] = mapped_column(Integer)
+    deletions: Mapped[int | None] = mapped_column(Integer)
+    changed_files: Mapped[int | None] = mapped_column(Integer)
+    commits_count: Mapped[int | None] = mapped_column(Integer)
+    # Derived from pr_reviews after each load (reviews by the PR's author do not count).
+    review_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    first_review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    time_to_first_review_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    lead_time_seconds: Mapped[int | None] = mapped_column(BigInteger)  # created -> merged
+    work_item_keys: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
+    url: Mapped[str | None] = mapped_column(Text)
+    raw_id: Mapped[int | None] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    loaded_at: Mapped[datetime] = _created_at()
+
+
+class PrReview(Base):
+    __tablename__ = "pr_reviews"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "external_id"),
+        Index("ix_pr_reviews_pr", "tenant_id", "integration_id", "pr_external_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)  # review id
+    pr_external_id: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    author: Mapped[str | None] = mapped_column(Text)
+    author_is_bot: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PrCommit(Base):
+    __tablename__ = "pr_commits"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "integration_id", "external_id"),
+        Index("ix_pr_commits_pr", "tenant_id", "integration_id", "pr_external_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "owner/name#number:sha"
+    pr_external_id: Mapped[str] = mapped_column(Text, nullable=False)
+    sha: Mapped[str] = mapped_column(Text, nullable=False)
+    author: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)  # first line
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,132 @@
+"""Raw GitHub objects -> pull_requests, pr_reviews, pr_commits rows. Pure functions."""
+from __future__ import annotations
+
+import re
+
+from etl.sources.base import TransformContext, TransformError, TransformResult
+from etl.sources.github.client import COMMIT, PULL, REVIEW, parse_github_datetime, pull_id, pull_id_from_url
+
+WORK_ITEM_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9_]{0,49}-[1-9][0-9]*)(?![A-Za-z0-9])")
+DEFAULT_BOT_PATTERNS = (r"\[bot\]$",)
+
+
+def work_item_keys(*texts: str | None) -> list[str]:
+    """Jira-style keys (ABC-123) mentioned in a title, a branch name or a body."""
+    found = set()
+    for value in texts:
+        found.update(WORK_ITEM_KEY.findall(value or ""))
+    return sorted(found)
+
+
+def is_bot(user: dict | None, patterns) -> bool:
+    if not user:
+        return False
+    login = user.get("login") or ""
+    return user.get("type") == "Bot" or any(re.search(p, login) for p in patterns)
+
+
+def _iso(value: str | None) -> str | None:
+    try:
+        dt = parse_github_datetime(value)
+    except ValueError:
+        raise TransformError(f"{value!r} is not an ISO 8601 timestamp") from None
+    return dt.isoformat() if dt else None
+
+
+def _seconds(start: str | None, end: str | None) -> int | None:
+    if not start or not end:
+        return None
+    return int((parse_github_datetime(end) - parse_github_datetime(start)).total_seconds())
+
+
+def _base(ctx: TransformContext) -> dict:
+    return {"tenant_id": str(ctx.tenant_id), "integration_id": str(ctx.integration_id)}
+
+
+def pull_row(pr: dict, ctx: TransformContext, patterns) -> dict:
+    repo = ((pr.get("base") or {}).get("repo") or {}).get("full_name")
+    if not repo or not pr.get("number"):
+        raise TransformError("pull request has no base repository or number")
+    merged = pr.get("merged_at")
+    created = _iso(pr.get("created_at"))
+    head_ref = (pr.get("head") or {}).get("ref")
+    return {
+        **_base(ctx),
+        "external_id": pull_id(repo, pr["number"]),
+        "repo": repo,
+        "number": pr["number"],
+        "title": pr.get("title"),
+        # A closed PR with merged_at was merged.
+        "state": "merged" if merged else pr.get("state"),
+        "draft": bool(pr.get("draft")),
+        "author": (pr.get("user") or {}).get("login"),
+        "author_is_bot": is_bot(pr.get("user"), patterns),
+        "base_ref": (pr.get("base") or {}).get("ref"),
+        "head_ref": head_ref,
+        "created": created,
+        "updated": _iso(pr.get("updated_at")),
+        "merged": _iso(merged),
+        "closed": _iso(pr.get("closed_at")),
+        "additions": pr.get("additions"),
+        "deletions": pr.get("deletions"),
+        "changed_files": pr.get("changed_files"),
+        "commits_count": pr.get("commits"),
+        "lead_time_seconds": _seconds(pr.get("created_at"), merged),
+        "work_item_keys": work_item_keys(pr.get("title"), head_ref, pr.get("body")),
+        "url": pr.get("html_url"),
+        "deleted_at": None,
+    }
+
+
+def review_row(review: dict, ctx: TransformContext, patterns) -> dict:
+    return {
+        **_base(ctx),
+        "external_id": str(review["id"]),
+        "pr_external_id": pull_id_from_url(review.get("pull_request_url")),
+        "state": review.get("state") or "COMMENTED",
+        "author": (review.get("user") or {}).get("login"),
+        "author_is_bot": is_bot(review.get("user"), patterns),
+        "submitted_at": _iso(review.get("submitted_at")),
+    }
+
+
+def commit_row(external_id: str, commit: dict, ctx: TransformContext) -> dict:
+    pr_external_id, _, sha = external_id.rpartition(":")
+    detail = commit.get("commit") or {}
+    author = (commit.get("author") or {}).get("login") or (detail.get("author") or {}).get("name")
+    return {
+        **_base(ctx),
+        "external_id": external_id,
+        "pr_external_id": pr_external_id,
+        "sha": commit.get("sha") or sha,
+        "author": author,
+        "message": (detail.get("message") or "").split("\n", 1)[0],
+        "committed_at": _iso((detail.get("committer") or detail.get("author") or {}).get("date")),
+    }
+
+
+TABLES = {PULL: "pull_requests", REVIEW: "pr_reviews", COMMIT: "pr_commits"}
+
+
+def transform_github(entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
+    table = TABLES[entity_type]
+    patterns = ctx.settings.get("bot_patterns") or DEFAULT_BOT_PATTERNS
+    result = TransformResult(rows={table: []})
+    for raw_id, external_id, payload in raw:
+        try:
+            if entity_type == PULL:
+                row = pull_row(payload, ctx, patterns)
+                row["raw_id"] = raw_id
+            elif entity_type == REVIEW:
+                row = review_row(payload, ctx, patterns)
+            else:
+                row = commit_row(external_id, payload, ctx)
+        except TransformError as exc:
+            result.failures[raw_id] = str(exc)
+            continue
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            result.failures[raw_id] = f"unexpected {entity_type} shape: {exc.__class__.__name__}: {exc}"
+            continue
+        result.rows[table].append(row)
+        result.ok_raw_ids.append(raw_id)
+    return result

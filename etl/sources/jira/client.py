@@ -1,0 +1,249 @@
+"""Jira REST client: Cloud (/rest/api/3/search/jql, nextPageToken) and Data Center
+(/rest/api/2/search, startAt/total). HTTP, auth, paging and changelog completion; no SQL here."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+
+from etl.sources.base import Page, Record
+from etl.sources.http import FatalError, HttpClient
+from etl.sources.pagination import OffsetPaginator, TokenPaginator
+
+ISSUE = "jira_issue"
+# Jira Cloud returns only `id` unless fields are named (FIELD-NOTES).
+FIELDS = [
+    "summary", "description", "issuetype", "status", "priority", "assignee", "reporter", "creator",
+    "created", "updated", "resolution", "resolutiondate", "labels", "components", "fixVersions",
+    "parent", "project", "duedate",
+]
+STORY_POINT_NAMES = ("story point estimate", "story points", "story point")
+BULK_CHANGELOG_ISSUES = 1000
+# Id-only listings (reconciliation) ask for the largest pages each flavour serves: Cloud returns up
+# to 5,000 issues per page when only `id` is requested, Data Center up to 1,000.
+LIST_PAGE_SIZE = {"cloud": 5000, "dc": 1000}
+
+
+def parse_jira_datetime(value: str | None) -> datetime | None:
+    """Jira's `2024-03-05T10:11:12.345+0000`."""
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a Jira timestamp")
+
+
+def auth_headers(credentials: dict) -> dict[str, str]:
+    """Cloud: email + API token (basic). Data Center: personal access token (bearer)."""
+    if credentials.get("email"):
+        pair = f"{credentials['email']}:{credentials['token']}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    return {"Authorization": f"Bearer {credentials['token']}"}
+
+
+def quote_jql(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_jql(settings: dict, since_ms: int | None) -> str:
+    """Epoch milliseconds, never date strings: JQL reads those in the API user's time zone."""
+    if settings.get("jql"):
+        clauses = [f"({settings['jql']})"]
+    else:
+        clauses = ["project in (" + ", ".join(quote_jql(p) for p in settings["projects"]) + ")"]
+    if since_ms is not None:
+        clauses.append(f"updated >= {since_ms}")
+    return " AND ".join(clauses) + " ORDER BY updated ASC, key ASC"
+
+
+class JiraClient:
+    def __init__(self, base_url: str, credentials: dict, settings: dict, page_size: int = 100, timeout: float = 30.0):
+        self.settings = settings
+        self.cloud = settings.get("flavor", "cloud") == "cloud"
+        self.page_size = page_size
+        self.http = HttpClient(base_url, auth_headers(credentials), timeout=timeout)
+        self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
+        self.paginator = TokenPaginator() if self.cloud else OffsetPaginator("issues")
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- discovery ----------------------------------------------------------------------------
+
+    def find_story_points_field(self) -> str | None:
+        fields = self.http.request("GET", f"{self.api}/field").body or []
+        by_name = {str(f.get("name", "")).lower(): f for f in fields if str(f.get("id", "")).startswith("customfield_")}
+        for name in STORY_POINT_NAMES:
+            if name in by_name:
+                return by_name[name]["id"]
+        return None
+
+    def check_connection(self) -> dict:
+        """Ask Jira whether this integration can work: whose the credentials are (`/myself`), then
+        each configured project, then the JQL filter if there is one. Never raises for what Jira
+        answers. Returns {"ok": True, "account": ..., "checked": [...]} or {"ok": False, "error":
+        <Jira's message and what to fix>, "problem": credentials | url | project | jql | unavailable}.
+        The account is named by display name and account id (Cloud) or user name (Data Center),
+        never by the email the credentials carry."""
+        from etl.sources.http import SourceError
+
+        base = self.http.base_url
+
+        def failed(problem: str, error: str) -> dict:
+            return {"ok": False, "problem": problem, "error": error}
+
+        try:
+            me = self.http.request("GET", f"{self.api}/myself").body
+            me = me if isinstance(me, dict) else {}
+        except FatalError as exc:
+            if exc.status in (401, 403):
+                what = "the email and API token" if self.cloud else "the personal access token"
+                return failed("credentials", f"Jira at {base} rejected the credentials ({exc.message}); check {what}")
+            if exc.status == 404:
+                hint = ("if it is Jira Data Center/Server, use flavor dc with a personal access token" if self.cloud
+                        else "if it is Jira Cloud, use flavor cloud with an email and API token")
+                return failed("url", f"{base} does not answer {self.api}/myself (404): check the base URL; {hint}")
+            return failed("url", f"Jira at {base} refused the check: {exc.message}")
+        except SourceError as exc:
+            return failed("unavailable", f"cannot check Jira at {base}: {exc.message}; check the base URL, "
+                                         "or try again if Jira is down")
+        checked = []
+        for key in self.settings.get("projects") or []:
+            try:
+                self.http.request("GET", f"{self.api}/project/{key}")
+            except FatalError as exc:
+                if exc.status == 404:
+                    return failed("project", f"project {key} not found at {base} (or these credentials cannot see "
+                                             f"it): {exc.message}; check the project keys")
+                return failed("project", f"Jira refused project {key}: {exc.message}")
+            except SourceError as exc:
+                return failed("unavailable", f"cannot check project {key} at {base}: {exc.message}; try again later")
+            checked.append(f"project {key}")
+        if self.settings.get("jql"):
+            path = f"{self.api}/search/jql" if self.cloud else f"{self.api}/search"
+            try:
+                self.http.request("GET", path, params={"jql": build_jql(self.settings, None), "fields": "id",
+                                                       "maxResults": 1})
+            except FatalError as exc:
+                return failed("jql", f"Jira refused the JQL filter: {exc.message}; fix the jql setting")
+            except SourceError as exc:
+                return failed("unavailable", f"cannot check the JQL filter at {base}: {exc.message}; try again later")
+            checked.append("jql filter")
+        who = me.get("displayName")
+        ident = me.get("accountId") if self.cloud else (me.get("name") or me.get("key"))
+        account = f"{who} ({ident})" if who and ident else (who or ident or "unknown")
+        return {"ok": True, "account": account, "checked": checked}
+
+    # --- issues -------------------------------------------------------------------------------
+
+    def search_page(self, cursor: dict) -> Page:
+        """One page of issues for the cursor, each with its full changelog."""
+        before = self.http.requests_made
+        settings_update = None
+        sp_field = self.settings.get("story_points_field")
+        if not sp_field and "story_points_field" not in self.settings:
+            sp_field = self.find_story_points_field()
+            settings_update = {"story_points_field": sp_field}
+        fields = ",".join(FIELDS + ([sp_field] if sp_field else []))
+        params = {"jql": build_jql(self.settings, cursor.get("since_ms")), "fields": fields,
+                  "expand": "changelog", "maxResults": self.page_size}
+        if self.cloud:
+            path = f"{self.api}/search/jql"
+            if cursor.get("token"):
+                params["nextPageToken"] = cursor["token"]
+        else:
+            path = f"{self.api}/search"
+            params["startAt"] = cursor.get("start_at", 0)
+        resp = self.http.request("GET", path, params=params)
+        body = resp.body if isinstance(resp.body, dict) else {}
+        issues = body.get("issues") or []
+        self.complete_changelogs(issues)
+        fetched_at = datetime.now(timezone.utc).isoformat()
+        records = [self.issue_record(i, resp.url, cursor, fetched_at) for i in issues]
+        return Page(records, self.paginator.next_cursor(body, cursor), requests_made=self.http.requests_made - before,
+                    settings_update=settings_update)
+
+    def list_issue_ids(self):
+        """Yield the id of every issue the integration covers (id-only pages, same JQL as a full
+        sync). A failure on any page raises: a caller must not act on a partial listing."""
+        cursor: dict | None = {}
+        size = LIST_PAGE_SIZE["cloud" if self.cloud else "dc"]
+        jql = build_jql(self.settings, None)
+        while cursor is not None:
+            params = {"jql": jql, "fields": "id", "maxResults": size}
+            if self.cloud:
+                path = f"{self.api}/search/jql"
+                if cursor.get("token"):
+                    params["nextPageToken"] = cursor["token"]
+            else:
+                path = f"{self.api}/search"
+                params["startAt"] = cursor.get("start_at", 0)
+            body = self.http.request("GET", path, params=params).body
+            body = body if isinstance(body, dict) else {}
+            for issue in body.get("issues") or []:
+                yield str(issue["id"])
+            cursor = self.paginator.next_cursor(body, cursor)
+
+    def issue_in_scope(self, issue_id: str) -> bool:
+        """Whether an issue still exists and still matches the integration's projects / JQL (an
+        issue moved to another project is gone for us). Used to confirm a missing id before it is
+        marked deleted."""
+        try:
+            self.http.request("GET", f"{self.api}/issue/{issue_id}", params={"fields": "id"})
+        except FatalError as exc:
+            if exc.status == 404:  # deleted, or no longer visible to these credentials
+                return False
+            raise
+        jql = build_jql(self.settings, None).replace(" ORDER BY", f" AND id = {int(issue_id)} ORDER BY", 1)
+        params = {"jql": jql, "fields": "id", "maxResults": 1}
+        path = f"{self.api}/search/jql" if self.cloud else f"{self.api}/search"
+        body = self.http.request("GET", path, params=params).body
+        return bool((body or {}).get("issues"))
+
+    def issue_record(self, issue: dict, url: str, cursor: dict, fetched_at: str) -> Record:
+        try:
+            updated = parse_jira_datetime((issue.get("fields") or {}).get("updated"))
+        except ValueError:
+            updated = None  # the transform reports the bad record; extraction keeps it
+        return Record(ISSUE, str(issue["id"]), issue, updated,
+                      {"request_url": url, "page_token": cursor.get("token"), "start_at": cursor.get("start_at"),
+                       "fetched_at": fetched_at, "key": issue.get("key")})
+
+    def complete_changelogs(self, issues: list[dict]) -> None:
+        """The embedded changelog holds only the latest histories; fetch the rest in bulk, one call
+        per page of issues rather than one per issue."""
+        truncated = [i for i in issues if _is_truncated(i.get("changelog"))]
+        if not truncated:
+            return
+        if self.cloud:
+            histories = self.bulk_changelogs([str(i["id"]) for i in truncated])
+        else:
+            histories = {str(i["id"]): self.issue_changelog_dc(i["key"]) for i in truncated}
+        for issue in truncated:
+            full = sorted(histories.get(str(issue["id"]), []), key=lambda h: (h.get("created", ""), int(h.get("id", 0))))
+            issue["changelog"] = {"startAt": 0, "maxResults": len(full), "total": len(full), "histories": full}
+
+    def bulk_changelogs(self, issue_ids: list[str]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for start in range(0, len(issue_ids), BULK_CHANGELOG_ISSUES):
+            body: dict = {"issueIdsOrKeys": issue_ids[start:start + BULK_CHANGELOG_ISSUES], "maxResults": 1000}
+            while True:
+                page = self.http.request("POST", f"{self.api}/changelog/bulkfetch", json=body).body or {}
+                for entry in page.get("issueChangeLogs", []):
+                    out.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories", []))
+                if not page.get("nextPageToken"):
+                    break
+                body = {**body, "nextPageToken": page["nextPageToken"]}
+        return out
+
+    def issue_changelog_dc(self, key: str) -> list[dict]:
+        body = self.http.request("GET", f"{self.api}/issue/{key}", params={"fields": "id", "expand": "changelog"}).body
+        return ((body or {}).get("changelog") or {}).get("histories", [])
+
+
+def _is_truncated(changelog: dict | None) -> bool:
+    if not changelog:
+        return False
+    return int(changelog.get("total", 0)) > len(changelog.get("histories") or [])

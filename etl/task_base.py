@@ -1,0 +1,134 @@
+"""The base class of every pulse-etl task (the app's task_cls).
+
+- Records each execution in etl_task_runs (attempt, redeliveries, state, error), beside Flower.
+- Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
+  exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
+- Ends the job `failed` with the reason on a fatal error or when retries run out.
+"""
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, InterfaceError
+
+from etl.config import get_settings
+from etl.db import session_scope
+from etl.jobs import fail_job
+from etl.sources.http import FatalError, RateLimited, RetriableError
+
+log = logging.getLogger(__name__)
+
+RECORD_RUN = text("""
+    INSERT INTO etl_task_runs (job_id, tenant_id, batch_id, task_id, task_name, stage, state, attempt, worker)
+    SELECT j.id, j.tenant_id, :batch_id, :task_id, :task_name, :stage, 'started', :attempt, :worker
+    FROM etl_jobs j WHERE j.id = :job_id
+    ON CONFLICT (task_id, attempt) DO UPDATE SET
+        state = 'started', deliveries = etl_task_runs.deliveries + 1, worker = EXCLUDED.worker,
+        error = NULL, started_at = now(), finished_at = NULL
+""")
+FINISH_RUN = text("""
+    UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
+    WHERE task_id = :task_id AND attempt = :attempt
+""")
+
+
+def backoff_seconds(retries: int, retry_after: float | None = None) -> float:
+    """Retry-After when the source gives one, else exponential; jitter spreads the herd."""
+    settings = get_settings()
+    if retry_after is not None:
+        return retry_after + random.uniform(0, 1)
+    return min(settings.retry_backoff_max, 2 ** retries) * random.uniform(0.5, 1.5)
+
+
+class EtlTask(Task):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    stage = "control"
+
+    @property
+    def max_retries(self) -> int:  # type: ignore[override]
+        return get_settings().max_retries
+
+    # --- execution --------------------------------------------------------------------------
+
+    def run_stage(self, job_id: str, fn, *args):
+        """Run a stage function; classify its failure once."""
+        try:
+            return fn(*args)
+        except RateLimited as exc:
+            self._requeue_after_pause(exc)
+            return None
+        except RetriableError as exc:
+            self._retry_or_fail(job_id, exc, exc.message, exc.retry_after)
+        except (OperationalError, InterfaceError) as exc:
+            self._retry_or_fail(job_id, exc, f"database unavailable: {exc.orig or exc}", None)
+        except SoftTimeLimitExceeded as exc:  # a slow source or database: try again, bounded
+            self._retry_or_fail(job_id, exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
+        except FatalError as exc:
+            self._fail(job_id, exc.message, status=exc.status, url=exc.url)
+            raise
+        except Exception as exc:
+            self._fail(job_id, f"{exc.__class__.__name__}: {exc}")
+            raise
+
+    def _requeue_after_pause(self, exc: RateLimited) -> None:
+        """A spent rate limit is not a failure: the same work is published again for after the
+        reset, as a fresh message (retries untouched). Long pauses are split into hops no longer
+        than ETL_RETRY_BACKOFF_MAX, so no worker holds a delayed message near RabbitMQ's
+        consumer_timeout; each hop re-checks the pause."""
+        countdown = min(exc.retry_after or 60, get_settings().retry_backoff_max) + random.uniform(0, 1)
+        self.request.paused = True
+        self._record(FINISH_RUN, state="paused", error=exc.message[:2000], task_id=self.request.id,
+                     attempt=self.request.retries)
+        log.info("task %s paused %.0fs: %s", self.request.id, countdown, exc.message)
+        self.apply_async(args=self.request.args, kwargs=self.request.kwargs, countdown=countdown,
+                         queue=(self.request.delivery_info or {}).get("routing_key"))  # same lane
+
+    def _retry_or_fail(self, job_id: str, exc: Exception, message: str, retry_after: float | None):
+        retries = self.request.retries
+        if retries >= self.max_retries:
+            self._fail(job_id, f"gave up after {retries} retries: {message}")
+            raise exc
+        countdown = backoff_seconds(retries, retry_after)
+        log.warning("task %s retry %s in %.1fs: %s", self.request.id, retries + 1, countdown, message)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
+
+    def _fail(self, job_id: str, message: str, **details) -> None:
+        try:
+            with session_scope() as session:
+                fail_job(session, job_id, self.stage, message, task_id=self.request.id, **details)
+        except Exception:  # the database itself may be what failed
+            log.exception("could not mark job %s failed", job_id)
+
+    # --- etl_task_runs ----------------------------------------------------------------------
+
+    def _record(self, sql, **params) -> None:
+        try:
+            with session_scope() as session:
+                # Bookkeeping need not wait for the WAL flush: a crash may lose the last state
+                # change of a run record, never pipeline data (stage transactions stay synchronous).
+                session.execute(text("SET LOCAL synchronous_commit = off"))
+                session.execute(sql, params)
+        except Exception:
+            log.exception("could not record task run %s", params.get("task_id"))
+
+    def before_start(self, task_id, args, kwargs):
+        job_id, batch_id = (list(args) + [None, None])[:2]
+        self._record(RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name,
+                     stage=self.stage, attempt=self.request.retries, worker=self.request.hostname)
+
+    def on_success(self, retval, task_id, args, kwargs):
+        if getattr(self.request, "paused", False):
+            return
+        self._record(FINISH_RUN, state="succeeded", error=None, task_id=task_id, attempt=self.request.retries)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        self._record(FINISH_RUN, state="retrying", error=str(exc)[:2000], task_id=task_id, attempt=self.request.retries)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        self._record(FINISH_RUN, state="failed", error=str(exc)[:2000], task_id=task_id, attempt=self.request.retries)
