@@ -771,6 +771,11 @@ def sync(integration_id: str, full: bool, wait: bool, timeout: float | None, as_
     except BrokerUnavailable as exc:
         raise CliError(f"{exc}. Start RabbitMQ or point ETL_BROKER_URL at a running broker.") from None
 
+    return follow_job(job_id, kind, wait, timeout, as_json)
+
+
+def follow_job(job_id: uuid.UUID, kind: str, wait: bool, timeout: float | None, as_json: bool) -> int:
+    """Report a job just started; with `wait`, show its progress and exit 0 only if it succeeded."""
     json_out = wants_json(as_json)
     if not wait:
         emit(as_json, {"job_id": job_id, "status": "queued", "kind": kind},
@@ -874,6 +879,65 @@ def jobs_show(job_id: str, as_json: bool) -> int:
 
     emit(as_json, data, text)
     return 0
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+@json_option
+def jobs_cancel(job_id: str, as_json: bool) -> int:
+    """Cancel a queued or running job: it ends `cancelled` at once, its queued tasks are revoked and
+    its running ones stop at their next checkpoint. Exit 2 if the job had already ended."""
+    from etl.db import session_scope
+    from etl.jobs import cancel_and_release
+    from etl.models import EtlJob
+
+    jid = _parse_uuid(job_id, "job")
+    with session_scope() as s:
+        if s.get(EtlJob, jid) is None:
+            raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
+        s.rollback()
+        if not cancel_and_release(s, jid, "cancelled from the CLI"):
+            job = s.get(EtlJob, jid)
+            raise CliError(f"job {jid} already ended: {job.status}", code=ACTIVE_JOB_EXIT, status=job.status)
+        data = job_dict(s.get(EtlJob, jid))
+    emit(as_json, data, f"job {jid} cancelled; loaded {data['loaded']} before it stopped")
+    return 0
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+@click.option("--wait", is_flag=True, help="Show live progress and wait for the new job to end.")
+@click.option("--timeout", type=float, help="With --wait: give up waiting after this many seconds (the job goes on).")
+@json_option
+def jobs_retry(job_id: str, wait: bool, timeout: float | None, as_json: bool) -> int:
+    """Start a new job for what an ended job left undone: a failed or cancelled sync runs again; a
+    partial job reprocesses the records that failed. Exit 2 if the job is still active or its
+    integration is busy."""
+    from etl.db import get_sessionmaker
+    from etl.jobs import ActiveJobExists, BrokerUnavailable, JobStillActive, NothingToRetry, retry_job
+    from etl.models import EtlJob
+
+    jid = _parse_uuid(job_id, "job")
+    with get_sessionmaker()() as s:
+        job = s.get(EtlJob, jid)
+        if job is None:
+            raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
+        tenant_id = job.tenant_id
+    try:
+        new_id = retry_job(get_sessionmaker(), jid, tenant_id, trigger="cli")
+    except JobStillActive as exc:
+        raise CliError(str(exc), code=ACTIVE_JOB_EXIT) from None
+    except ActiveJobExists as exc:
+        raise CliError(f"its integration already has an active job {exc.job_id}; wait for it "
+                       f"(`etl jobs show {exc.job_id}`) or cancel it", code=ACTIVE_JOB_EXIT,
+                       active_job_id=exc.job_id) from None
+    except NothingToRetry as exc:
+        raise CliError(str(exc)) from None
+    except BrokerUnavailable as exc:
+        raise CliError(f"{exc}. Start RabbitMQ or point ETL_BROKER_URL at a running broker.") from None
+    with get_sessionmaker()() as s:
+        kind = s.get(EtlJob, new_id).kind
+    return follow_job(new_id, kind, wait, timeout, as_json)
 
 
 # ---- fake sources and the demo

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
-from etl.lanes import lane_of, queue_for
+from etl.lanes import lane_of
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources import get_source
 
@@ -85,12 +85,11 @@ def create_job(
 def publish_extract(job_id: uuid.UUID, batch_ids: list[int], *, fail_fast: bool = False,
                     trigger: str | None = None) -> None:
     """Publish extract tasks. Call only after the transaction that created the batches committed."""
-    from etl.tasks import extract_page
+    from etl.tasks import publish_extract as publish
 
     policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1} if fail_fast else None
-    queue = queue_for("extract", lane_of(trigger))
     for batch_id in batch_ids:
-        extract_page.apply_async((str(job_id), batch_id), retry=True, retry_policy=policy, queue=queue)
+        publish(str(job_id), batch_id, lane_of(trigger), retry=True, retry_policy=policy)
 
 
 def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, kind: str = "incremental",
@@ -180,6 +179,34 @@ def cancel_job(session: Session, job_id, reason: str = "cancelled by request") -
         return False
     log.info("job %s cancelled: %s", job_id, reason)
     return True
+
+
+def cancel_and_release(session: Session, job_id, reason: str) -> bool:
+    """What a user's cancel does, in order: end the job (committed, so every checkpoint sees it at
+    once), revoke its queued tasks, then hand back what it had transformed but not loaded.
+    False if the job had already ended (nothing is changed)."""
+    if not cancel_job(session, job_id, reason):
+        session.rollback()
+        return False
+    session.commit()
+    revoke_queued_tasks(session, job_id)
+    release_cancelled(session, job_id)
+    session.commit()
+    return True
+
+
+def revoke_queued_tasks(session: Session, job_id) -> None:
+    """Workers drop the ended job's queued tasks instead of running each only to find the job ended.
+    Best effort: a worker that misses the broadcast (down, or started later) still stops the task at
+    its batch claim."""
+    from etl.tasks import revoke_tasks
+
+    unfinished = list(session.scalars(
+        select(EtlBatch.id).where(EtlBatch.job_id == job_id, EtlBatch.status != "loaded")))
+    try:
+        revoke_tasks(str(job_id), unfinished)
+    except Exception as exc:  # noqa: BLE001 - the broker being down must not undo a committed cancel
+        log.warning("job %s: could not revoke its queued tasks (%s); they stop at their batch claim", job_id, exc)
 
 
 def _end_active_job(session: Session, job_id, status: str, error_details: dict) -> EtlJob | None:

@@ -165,15 +165,13 @@ def reap(now: datetime | None = None) -> ReapResult:
 
 def publish_redrive(job_id: uuid.UUID, batches: list[tuple[int, str]]) -> None:
     """Publish, for each unfinished batch, the task of the stage it waits in."""
-    from celery import chain
-
-    from etl.tasks import extract_page, load_batch, transform_batch
+    from etl.tasks import publish_extract, publish_load, publish_process
 
     job = str(job_id)
     for batch_id, status in batches:
         if status == "pending":
-            extract_page.apply_async((job, batch_id))
+            publish_extract(job, batch_id)
         elif status == "extracted":
-            chain(transform_batch.si(job, batch_id), load_batch.si(job, batch_id)).apply_async()
+            publish_process(job, [batch_id])
         elif status == "transformed":
-            load_batch.apply_async((job, batch_id))
+            publish_load(job, batch_id)

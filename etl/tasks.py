@@ -11,20 +11,54 @@ from etl.lanes import queue_for
 STAGE_LIMITS = {"soft_time_limit": 120, "time_limit": 180}
 
 
+STAGES = ("extract", "transform", "load")
+REVOKE_CHUNK = 1000  # ids per revoke broadcast: keeps each control message small
+
+
+def stage_task_id(job_id: str, stage: str, batch_id: int) -> str:
+    """One task id per (job, stage, batch). A re-publish of the same work (a redelivery's
+    follow-ups, the reaper's re-drive) shares it, so etl_task_runs counts its deliveries on one row,
+    and a cancel can revoke a job's queued tasks without a registry of what was published."""
+    return f"{job_id}.{stage}.{batch_id}"
+
+
+def publish_extract(job_id: str, batch_id: int, lane: str | None = None, **options) -> None:
+    extract_page.apply_async((job_id, batch_id), task_id=stage_task_id(job_id, "extract", batch_id),
+                             queue=queue_for("extract", lane), **options)
+
+
 def publish_follow_ups(job_id: str, follow: pipeline.FollowUps | None) -> None:
     """Called after the stage's transaction committed (None: the stage was re-queued)."""
     if follow is None:
         return
     for batch_id in follow.extract:
-        extract_page.apply_async((job_id, batch_id), queue=queue_for("extract", follow.lane))
+        publish_extract(job_id, batch_id, follow.lane)
     publish_process(job_id, follow.process, follow.lane)
+
+
+def _load_signature(job_id: str, batch_id: int, lane: str | None):
+    return load_batch.si(job_id, batch_id).set(task_id=stage_task_id(job_id, "load", batch_id),
+                                               queue=queue_for("load", lane))
 
 
 def publish_process(job_id: str, batch_ids: list[int], lane: str | None = None) -> None:
     """Transform then load each batch (a chain: load is published when transform returns)."""
     for batch_id in batch_ids:
-        chain(transform_batch.si(job_id, batch_id).set(queue=queue_for("transform", lane)),
-              load_batch.si(job_id, batch_id).set(queue=queue_for("load", lane))).apply_async()
+        transform = transform_batch.si(job_id, batch_id).set(
+            task_id=stage_task_id(job_id, "transform", batch_id), queue=queue_for("transform", lane))
+        chain(transform, _load_signature(job_id, batch_id, lane)).apply_async()
+
+
+def publish_load(job_id: str, batch_id: int, lane: str | None = None) -> None:
+    _load_signature(job_id, batch_id, lane).apply_async()
+
+
+def revoke_tasks(job_id: str, batch_ids: list[int]) -> None:
+    """Tell every worker to drop the queued tasks of these batches, whatever their stage: a worker
+    acks a revoked message without running it. Ids never published are harmless in the list."""
+    ids = [stage_task_id(job_id, stage, batch_id) for batch_id in batch_ids for stage in STAGES]
+    for start in range(0, len(ids), REVOKE_CHUNK):
+        app.control.revoke(ids[start:start + REVOKE_CHUNK])
 
 
 @app.task(bind=True, name="etl.extract.page", stage="extract", **STAGE_LIMITS)

@@ -15,8 +15,10 @@ import psycopg2
 import pytest
 from sqlalchemy import func, select, text, update
 
+from etl.celery_app import app
 from etl.db import session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
+from etl.tasks import stage_task_id
 from tests.waiting import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -421,6 +423,13 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
     settled = batches(job_id)
     time.sleep(2.5)
     assert batches(job_id) == settled, "no batch moves after the cancel"
+
+    # Every worker was told to drop the tasks of the batches the job left unfinished.
+    unfinished = {stage_task_id(str(job_id), stage, b[0]) for b in settled if b[1] != "loaded"
+                  for stage in ("extract", "transform", "load")}
+    revoked = app.control.inspect(timeout=2).revoked() or {}
+    assert len(revoked) >= 3, revoked.keys()  # the extract, transform and load workers at least
+    assert all(unfinished <= set(ids) for ids in revoked.values())
 
     loaded_total = 0
     assert "extracted" in {b[1] for b in settled}, "the loads caught by the cancel left their batches untouched"

@@ -188,6 +188,39 @@ def test_sync_refuses_a_second_active_job(tenant, fake_jira):
             s.get(EtlJob, uuid.UUID(active_id)).status = "cancelled"
 
 
+def test_jobs_cancel_then_retry_completes_the_data(tenant, fake_jira, workers):
+    from sqlalchemy import func, select
+
+    from etl.db import session_scope
+    from etl.models import WorkItem
+
+    fake = fake_jira(issues=600, projects=("ABC",))
+    fake.faults.add("slow", path_contains="/search/jql", times=None, delay=0.5)
+    code, added, err = add_jira(tenant, fake)
+    assert code == 0, err
+    code, started, err = etl("sync", added["integration_id"])
+    assert code == 0, err
+
+    code, cancelled, err = etl("jobs", "cancel", started["job_id"])
+    assert code == 0, err
+    assert cancelled["status"] == "cancelled" and cancelled["finished_at"]
+    assert cancelled["error_details"] == {"stage": "cancel", "message": "cancelled from the CLI"}
+    code, again, _ = etl("jobs", "cancel", started["job_id"])
+    assert code == 2 and again["error"] == f"job {started['job_id']} already ended: cancelled"
+
+    fake.faults.clear()
+    code, retried, err = etl("jobs", "retry", started["job_id"], "--wait", "--timeout", "120", timeout=180)
+    assert code == 0, (retried, err)
+    assert retried["job_id"] != started["job_id"]
+    assert retried["status"] == "succeeded" and retried["trigger"] == "cli" and retried["kind"] == "incremental"
+    with session_scope() as s:
+        loaded = s.scalar(select(func.count()).select_from(WorkItem)
+                          .where(WorkItem.integration_id == uuid.UUID(added["integration_id"])))
+    assert loaded == 600
+    code, out, _ = etl("jobs", "retry", retried["job_id"])
+    assert code == 1 and out["error"] == f"job {retried['job_id']} succeeded: nothing to retry"
+
+
 def test_sync_and_jobs_show_report_unknown_ids(database):
     code, out, _ = etl("sync", str(uuid.uuid4()))
     assert code == 1 and "no integration" in out["error"]

@@ -22,9 +22,8 @@ from etl.jobs import (
     BrokerUnavailable,
     JobStillActive,
     NothingToRetry,
-    cancel_job,
+    cancel_and_release,
     job_task_runs,
-    release_cancelled,
     retry_job,
 )
 from etl.models import JOB_FINAL_STATUSES, EtlBatch, EtlJob
@@ -108,22 +107,19 @@ def _conflict(detail: str, job_status: str | None = None, job_id=None) -> JSONRe
     "/{job_id}/cancel",
     response_model=Job,
     summary="Cancel a queued or running job",
-    description="The job ends `cancelled` at once. Its running tasks stop at their next checkpoint and roll "
-                "back what they had not committed; batches transformed but not yet loaded go back to "
-                "`extracted` (their raw records to `pending`), so every batch is either loaded or untouched. "
-                "The sync watermark does not move: the next sync re-reads what this one did not finish.",
+    description="The job ends `cancelled` at once and its queued tasks are revoked. Its running tasks "
+                "stop at their next checkpoint and roll back what they had not committed; batches "
+                "transformed but not yet loaded go back to `extracted` (their raw records to `pending`), "
+                "so every batch is either loaded or untouched. The sync watermark does not move: the next "
+                "sync re-reads what this one did not finish.",
     responses={404: {"model": Message}, 409: {"model": JobConflict, "description": "the job already ended"}},
 )
 def cancel(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId):
     _own_job(session, tenant_id, job_id)
-    session.rollback()  # cancel_job locks the row and reads it afresh
-    if not cancel_job(session, job_id, "cancelled through the API"):
-        session.rollback()
+    session.rollback()  # the cancel locks the row and reads it afresh
+    if not cancel_and_release(session, job_id, "cancelled through the API"):
         job = _own_job(session, tenant_id, job_id)
         return _conflict(f"job {job_id} already ended: {job.status}", job.status)
-    session.commit()
-    release_cancelled(session, job_id)
-    session.commit()
     job = _own_job(session, tenant_id, job_id)
     session.refresh(job)
     return Job.from_row(job)
