@@ -190,7 +190,7 @@ def cancel_and_release(session: Session, job_id, reason: str) -> bool:
         return False
     session.commit()
     revoke_queued_tasks(session, job_id)
-    release_cancelled(session, job_id)
+    release_unloaded(session, job_id)
     session.commit()
     return True
 
@@ -222,10 +222,11 @@ def _end_active_job(session: Session, job_id, status: str, error_details: dict) 
     return job
 
 
-def release_cancelled(session: Session, job_id) -> int:
-    """Run after a cancel committed. Batches transformed but never loaded go back to `extracted`
-    (staging dropped, their raw records back to `pending` for the next job), so every batch of a
-    cancelled job is either loaded or untouched by transform and load. Stages still running when
+def release_unloaded(session: Session, job_id) -> int:
+    """Run after a cancel or a failure committed. Batches transformed but never loaded go back to
+    `extracted` (staging dropped, their raw records back to `pending` for the next job), so every
+    batch of an ended job is either loaded or untouched by transform and load, and no staged copy
+    of the data outlives it. Stages still running when
     the cancel committed roll back when they lock the job (etl.pipeline.stage_scope); this waits for
     them on the batch locks. Returns the number of batches released."""
     batches = list(session.scalars(
@@ -414,8 +415,27 @@ def fail_job(session: Session, job_id, stage: str, message: str, **details) -> b
     if job is None:
         return False
     reprocess_after_commit_if_requested(session, job)
+    _release_unloaded_after_commit(session, job_id)
     log.warning("job %s failed in %s: %s", job_id, stage, message)
     return True
+
+
+def _release_unloaded_after_commit(session: Session, job_id) -> None:
+    """Once the failure is committed (stages still running then roll back), release what the job
+    transformed but never loaded, in a transaction of its own."""
+
+    def release(_session) -> None:
+        from etl.db import session_scope
+
+        try:
+            with session_scope() as own:
+                released = release_unloaded(own, job_id)
+            if released:
+                log.info("failed job %s: %d transformed batch(es) released", job_id, released)
+        except Exception:  # noqa: BLE001 - the job has failed either way; the next job re-reads
+            log.exception("failed job %s: could not release its unloaded batches", job_id)
+
+    event.listen(session, "after_commit", release, once=True)
 
 
 def job_task_runs(session: Session, job_id) -> list[EtlTaskRun]:

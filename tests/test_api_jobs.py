@@ -377,6 +377,26 @@ def loads_waiting_on_a_lock() -> int:
                              "AND query LIKE '%INSERT INTO work_items%'"))
 
 
+def loaded_or_untouched(integration_id, settled) -> int:
+    """Assert every batch of an ended job is either loaded in full or untouched by transform and
+    load, with no staged copy left and no raw record stuck in `processing`; return the loaded count."""
+    loaded_total = 0
+    with session_scope() as s:
+        for _, status, _, raw_ids, loaded, transformed, staged in settled:
+            in_final = s.scalar(select(func.count()).select_from(WorkItem).where(
+                WorkItem.integration_id == integration_id, WorkItem.raw_id.in_(raw_ids)))
+            assert staged is None, status  # staging never outlives a load or the job's end
+            if status == "loaded":
+                assert in_final == loaded == len(raw_ids)
+                loaded_total += loaded
+            else:
+                assert status in ("pending", "extracted") and in_final == 0 and transformed == 0, status
+        raw_statuses = set(s.scalars(select(RawExtractionData.processing_status)
+                                     .where(RawExtractionData.integration_id == integration_id)))
+    assert "processing" not in raw_statuses
+    return loaded_total
+
+
 def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client, jira_integration, db, database):
     tenant_id, key, integration_id, fake = jira_integration(issues=3000)
     fake.faults.add("slow", path_contains="/search/jql", times=None, delay=0.3)
@@ -431,21 +451,8 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
     assert len(revoked) >= 3, revoked.keys()  # the extract, transform and load workers at least
     assert all(unfinished <= set(ids) for ids in revoked.values())
 
-    loaded_total = 0
     assert "extracted" in {b[1] for b in settled}, "the loads caught by the cancel left their batches untouched"
-    with session_scope() as s:
-        for _, status, _, raw_ids, loaded, transformed, staged in settled:
-            in_final = s.scalar(select(func.count()).select_from(WorkItem).where(
-                WorkItem.integration_id == integration_id, WorkItem.raw_id.in_(raw_ids)))
-            assert staged is None, status  # staging never outlives a load or a cancel
-            if status == "loaded":
-                assert in_final == loaded == len(raw_ids)
-                loaded_total += loaded
-            else:
-                assert status in ("pending", "extracted") and in_final == 0 and transformed == 0, status
-        raw_statuses = set(s.scalars(select(RawExtractionData.processing_status)
-                                     .where(RawExtractionData.integration_id == integration_id)))
-    assert "processing" not in raw_statuses
+    loaded_total = loaded_or_untouched(integration_id, settled)
     assert 300 <= loaded_total < 3000
     assert len(work_items(integration_id)) == loaded_total == at_cancel, "nothing was written after the cancel"
     assert api_client.get(f"/api/v1/etl/jobs/{job_id}", headers=h).json()["counters"]["loaded"] == loaded_total
@@ -455,6 +462,36 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
     assert job.status == "succeeded", job.error_details
     assert len(work_items(integration_id)) == 3000
     assert {r.processing_status for r in raw_rows(integration_id).values()} == {"completed"}
+
+
+def test_a_failed_job_leaves_no_staged_batch(api_client, jira_integration, database):
+    tenant_id, key, integration_id, fake = jira_integration(issues=3000)
+    # A page a second: extraction lasts about 30 s, far longer than the steps below need.
+    fake.faults.add("slow", path_contains="/search/jql", times=None, delay=1.0)
+    job_id = trigger(api_client, key, integration_id)
+    wait_until(lambda: job_row(job_id).loaded >= 200, 60, "loads under way")
+
+    blocker = psycopg2.connect(database.replace("postgresql+psycopg2", "postgresql"))
+    try:  # hold loads mid-transaction while transforms go on, then make extraction fail
+        blocker.cursor().execute("LOCK TABLE work_items IN SHARE ROW EXCLUSIVE MODE")
+        wait_until(loads_waiting_on_a_lock, 30, "a load blocked mid-transaction")
+        wait_until(lambda: any(b[1] == "transformed" for b in batches(job_id)), 30, "a batch transformed, not loaded")
+        fake.faults.add("401", path_contains="/search/jql", times=None)
+        wait_until(lambda: job_row(job_id).status == "failed", 30, "the job failed on the 401")
+        blocker.rollback()
+    finally:
+        blocker.close()
+
+    wait_until(lambda: not any(b[1] == "transformed" for b in batches(job_id)), 10, "transformed batches released")
+    time.sleep(0.5)
+    settled = batches(job_id)
+    assert 200 <= loaded_or_untouched(integration_id, settled) < 3000
+    assert job_row(job_id).error_details["status"] == 401
+
+    fake.faults.clear()
+    job = wait_for_job(trigger(api_client, key, integration_id))
+    assert job.status == "succeeded", job.error_details
+    assert len(work_items(integration_id)) == 3000
 
 
 # --- retry -------------------------------------------------------------------------------------
