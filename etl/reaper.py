@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from etl.config import get_settings
 from etl.db import session_scope
 from etl.jobs import fail_job, finish_if_complete, refresh_counters
+from etl.lanes import lane_of
 from etl.models import EtlBatch, EtlJob, EtlTaskRun
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class ReapResult:
 class _Redrive:
     job_id: uuid.UUID
     batches: list[tuple[int, str]]  # (batch id, status)
+    lane: str | None  # a scheduled job stays in the scheduled lane (etl.lanes)
 
 
 def _unfinished(session: Session, job_id) -> list[tuple[int, str]]:
@@ -153,25 +155,25 @@ def reap(now: datetime | None = None) -> ReapResult:
             job.redriven_at = now
             log.warning("job %s (%s) made no progress for %s s; re-drive %s of %s: %s", job_id, job.status, idle,
                         job.stalled_redrives, settings.reaper_max_redrives, _stage_summary(batches))
-            redrives.append(_Redrive(job_id, batches))
+            redrives.append(_Redrive(job_id, batches, lane_of(job.trigger)))
             result.redriven.append(job_id)
     for redrive in redrives:  # only after the re-drive counters are committed
         try:
-            publish_redrive(redrive.job_id, redrive.batches)
+            publish_redrive(redrive.job_id, redrive.batches, redrive.lane)
         except Exception:  # noqa: BLE001 - the next run re-drives it again
             log.exception("could not re-publish the tasks of job %s", redrive.job_id)
     return result
 
 
-def publish_redrive(job_id: uuid.UUID, batches: list[tuple[int, str]]) -> None:
-    """Publish, for each unfinished batch, the task of the stage it waits in."""
+def publish_redrive(job_id: uuid.UUID, batches: list[tuple[int, str]], lane: str | None) -> None:
+    """Publish, for each unfinished batch, the task of the stage it waits in, in the job's lane."""
     from etl.tasks import publish_extract, publish_load, publish_process
 
     job = str(job_id)
     for batch_id, status in batches:
         if status == "pending":
-            publish_extract(job, batch_id)
+            publish_extract(job, batch_id, lane)
         elif status == "extracted":
-            publish_process(job, [batch_id])
+            publish_process(job, [batch_id], lane)
         elif status == "transformed":
-            publish_load(job, batch_id)
+            publish_load(job, batch_id, lane)

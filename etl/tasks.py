@@ -6,12 +6,11 @@ from celery import chain
 
 from etl import pipeline
 from etl.celery_app import app
-from etl.lanes import queue_for
+from etl.lanes import STAGES, queue_for
 
 STAGE_LIMITS = {"soft_time_limit": 120, "time_limit": 180}
 
 
-STAGES = ("extract", "transform", "load")
 REVOKE_CHUNK = 1000  # ids per revoke broadcast: keeps each control message small
 
 
