@@ -11,13 +11,13 @@ from typing import Annotated, Any, Iterator
 
 import orjson
 from pydantic import AfterValidator
-from fastapi import Depends, HTTPException, Query, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
 from etl.db import get_sessionmaker, scope_to_tenant
-from etl.tenants import InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
+from etl.tenants import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
 
 
 def get_session() -> Iterator[Session]:
@@ -40,28 +40,62 @@ def _unauthorized(message: str) -> HTTPException:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a tenant, through one of its API keys (admin or not) or a JWT."""
+    """Who is calling: a tenant, through one of its API keys (admin or not) or a JWT, and what
+    it may do: ("read",) or ("read", "write")."""
 
     tenant_id: uuid.UUID
     is_admin: bool = False
     api_key_id: uuid.UUID | None = None  # None for a JWT
+    scopes: tuple[str, ...] = READ_WRITE
+
+    @property
+    def can_write(self) -> bool:
+        return SCOPE_WRITE in self.scopes
+
+
+# Methods that change nothing. Everything else needs the write scope.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def current_principal(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller, refused here (once for every route) when it asks to change something with a
+    read-only key or token."""
+    principal = _authenticate(session, credentials)
+    if request.method not in READ_METHODS and not principal.can_write:
+        raise _read_only(request, principal)
+    return principal
+
+
+def _authenticate(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None:
         raise _unauthorized("missing API key: send Authorization: Bearer <key>")
     token = credentials.credentials
     if looks_like_jwt(token):
         try:
-            return Principal(authenticate_jwt(session, token))
+            tenant_id, scopes = authenticate_jwt(session, token)
         except InvalidJwt as exc:
             raise _unauthorized(str(exc)) from None
+        return Principal(tenant_id, scopes=tuple(scopes))
     key = authenticate(session, token)
     if key is None:
         raise _unauthorized("invalid or revoked API key")
-    return Principal(key.tenant_id, key.is_admin, key.id)
+    return Principal(key.tenant_id, key.is_admin, key.id, tuple(key.scopes))
+
+
+def _read_only(request: Request, principal: Principal) -> HTTPException:
+    """403, not 401: the caller is known, its key's scope is what falls short. Says how to get one
+    that can write."""
+    route = f"{request.method} {request.url.path}"
+    if principal.api_key_id is None:
+        return HTTPException(status.HTTP_403_FORBIDDEN, (
+            f"this JWT is read-only (scope read): {route} needs a token whose scope claim includes write "
+            "(or has no scope claim), or an API key with the write scope"))
+    return HTTPException(status.HTTP_403_FORBIDDEN, (
+        f"this API key is read-only (scope read): {route} needs a key with the write scope; create one "
+        "with `etl keys create --tenant NAME` or POST /api/v1/api-keys with a write key"))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -228,29 +228,36 @@ def keys() -> None:
 
 def _key_dict(key) -> dict:
     return {"api_key_id": key.id, "name": key.name, "prefix": key.prefix, "is_admin": key.is_admin,
-            "created_at": key.created_at, "revoked_at": key.revoked_at}
+            "scopes": list(key.scopes), "created_at": key.created_at, "revoked_at": key.revoked_at}
 
 
 @keys.command("create")
 @click.option("--tenant", "tenant_ref", required=True, help="Tenant name (or id).")
 @click.option("--name", default="default", show_default=True, help="What the key is for.")
 @click.option("--admin", "is_admin", is_flag=True, help="An admin key: it also manages tenants through the API.")
+@click.option("--read-only", "read_only", is_flag=True,
+              help="Scope read: GET requests only; the API refuses anything that changes data (403).")
 @json_option
-def keys_create(tenant_ref: str, name: str, is_admin: bool, as_json: bool) -> int:
+def keys_create(tenant_ref: str, name: str, is_admin: bool, read_only: bool, as_json: bool) -> int:
     """Create an API key and print its secret, shown only this once."""
     from etl.db import session_scope
     from etl.models import ApiKey
-    from etl.tenants import issue_api_key
+    from etl.tenants import READ_WRITE, SCOPE_READ, issue_api_key
 
     if not name.strip():
         raise CliError("--name must not be empty", code=2)
+    if is_admin and read_only:
+        raise CliError("--admin and --read-only exclude each other: an admin key manages tenants, which needs "
+                       "the write scope", code=2)
     with session_scope() as s:
         tenant = _resolve_tenant(s, tenant_ref)
-        issued = issue_api_key(s, tenant.id, name=name.strip(), is_admin=is_admin)
+        issued = issue_api_key(s, tenant.id, name=name.strip(), is_admin=is_admin,
+                               scopes=[SCOPE_READ] if read_only else READ_WRITE)
         data = {**_key_dict(s.get(ApiKey, issued.id)), "tenant_id": tenant.id, "tenant": tenant.name,
                 "api_key": issued.secret}
     emit(as_json, data, lambda: (
-        f"{'admin ' if is_admin else ''}API key {data['name']} created for tenant {data['tenant']}\n"
+        f"{'admin ' if is_admin else ''}{'read-only ' if read_only else ''}API key {data['name']} created for "
+        f"tenant {data['tenant']}\n"
         f"  id       {data['api_key_id']}\n"
         f"  API key  {data['api_key']}\n"
         "The API key is shown only this once: store it now."
@@ -273,11 +280,11 @@ def keys_list(tenant_ref: str, as_json: bool) -> int:
     def text() -> str:
         if not rows:
             return f"tenant {tenant_ref} has no API keys"
-        out = [f"{'ID':36}  {'PREFIX':10}  {'NAME':20}  {'ROLE':6}  {'CREATED':19}  REVOKED"]
+        out = [f"{'ID':36}  {'PREFIX':10}  {'NAME':20}  {'ROLE':6}  {'SCOPES':10}  {'CREATED':19}  REVOKED"]
         for r in rows:
             revoked = f"{r['revoked_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}" if r["revoked_at"] else "-"
             out.append(f"{r['api_key_id']}  {r['prefix']:10}  {r['name'][:20]:20}  "
-                       f"{'admin' if r['is_admin'] else 'tenant':6}  "
+                       f"{'admin' if r['is_admin'] else 'tenant':6}  {','.join(r['scopes']):10}  "
                        f"{r['created_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}  {revoked}")
         return "\n".join(out)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -53,12 +54,16 @@ class Tenant(Base):
 
 class ApiKey(Base):
     __tablename__ = "api_keys"
+    __table_args__ = (
+        # {read} or {read,write} (write implies read): what the API checks is then "has write".
+        CheckConstraint("'read' = ANY (scopes) AND scopes <@ ARRAY['read', 'write']::text[]", name="ck_api_keys_scopes"),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
     name: Mapped[str] = mapped_column(Text, nullable=False, server_default="default")
     prefix: Mapped[str] = mapped_column(Text, nullable=False)  # shown in listings; the secret never is
     key_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
-    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{read,write}")
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = _created_at()
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

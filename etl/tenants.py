@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable
 
 import jwt
 from sqlalchemy import select
@@ -18,6 +19,13 @@ from etl.models import ApiKey, Tenant
 KEY_PREFIX = "pk_"
 JWT_ALGORITHM = "HS256"
 JWT_TENANT_CLAIM = "tenant_id"
+JWT_SCOPE_CLAIM = "scope"  # OAuth style: space-separated
+
+# What a key (or JWT) may do. `read`: the GET routes; `write`: everything else too. Stored as
+# ["read"] or ["read", "write"]: write implies read, so one membership test decides every request.
+SCOPE_READ = "read"
+SCOPE_WRITE = "write"
+READ_WRITE = (SCOPE_READ, SCOPE_WRITE)
 
 
 class TenantExists(Exception):
@@ -35,9 +43,27 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_api_key(session: Session, tenant_id: uuid.UUID, name: str = "default", is_admin: bool = False) -> IssuedKey:
+def normalise_scopes(scopes: Iterable[str]) -> list[str]:
+    """["read"] or ["read", "write"] (write implies read). ValueError for anything else."""
+    given = set(scopes)
+    unknown = sorted(given - set(READ_WRITE))
+    if unknown:
+        raise ValueError(f"unknown API key scope {', '.join(map(repr, unknown))}: the scopes are "
+                         f"{SCOPE_READ!r} (read only) and {SCOPE_WRITE!r} (read and change)")
+    if not given:
+        raise ValueError(f"an API key needs a scope: {SCOPE_READ!r} (read only) or {SCOPE_WRITE!r} (read and change)")
+    return list(READ_WRITE) if SCOPE_WRITE in given else [SCOPE_READ]
+
+
+def issue_api_key(session: Session, tenant_id: uuid.UUID, name: str = "default", is_admin: bool = False,
+                  scopes: Iterable[str] = READ_WRITE) -> IssuedKey:
+    scopes = normalise_scopes(scopes)
+    if is_admin and SCOPE_WRITE not in scopes:
+        # An admin key exists to create tenants; a read-only one would be refused every time.
+        raise ValueError("an admin key needs the write scope: it exists to manage tenants")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(tenant_id=tenant_id, name=name, prefix=secret[:10], key_hash=hash_api_key(secret), is_admin=is_admin)
+    key = ApiKey(tenant_id=tenant_id, name=name, prefix=secret[:10], key_hash=hash_api_key(secret), is_admin=is_admin,
+                 scopes=scopes)
     session.add(key)
     session.flush()
     return IssuedKey(key.id, tenant_id, secret)
@@ -78,9 +104,10 @@ def looks_like_jwt(token: str) -> bool:
     return not token.startswith(KEY_PREFIX) and token.count(".") == 2
 
 
-def authenticate_jwt(session: Session, token: str) -> uuid.UUID:
-    """The tenant selected by the `tenant_id` claim of an HS256 JWT signed with ETL_JWT_SECRET.
-    `exp` and `nbf` are checked when present. Raises InvalidJwt naming the problem."""
+def authenticate_jwt(session: Session, token: str) -> tuple[uuid.UUID, list[str]]:
+    """The tenant selected by the `tenant_id` claim of an HS256 JWT signed with ETL_JWT_SECRET, and
+    the scopes its optional `scope` claim grants (read and write without one). `exp` and `nbf` are
+    checked when present. Raises InvalidJwt naming the problem."""
     secret = get_settings().jwt_secret
     if secret is None:
         raise InvalidJwt("JWT authentication is disabled on this server (ETL_JWT_SECRET is not set); "
@@ -108,7 +135,22 @@ def authenticate_jwt(session: Session, token: str) -> uuid.UUID:
         raise InvalidJwt(f"JWT {JWT_TENANT_CLAIM} claim is not a tenant id (a UUID)") from None
     if session.get(Tenant, tenant_id) is None:
         raise InvalidJwt(f"JWT {JWT_TENANT_CLAIM} claim names no tenant of this server: {tenant_id}")
-    return tenant_id
+    return tenant_id, _jwt_scopes(claims)
+
+
+def _jwt_scopes(claims: dict) -> list[str]:
+    """The `scope` claim, OAuth style ("read write"). Scopes of other services in the same token
+    are ignored; a claim that grants neither of ours is refused rather than read as full access."""
+    if JWT_SCOPE_CLAIM not in claims:
+        return list(READ_WRITE)  # tokens minted before scopes existed keep working as they did
+    claim = claims[JWT_SCOPE_CLAIM]
+    if not isinstance(claim, str):
+        raise InvalidJwt(f"JWT {JWT_SCOPE_CLAIM} claim must be a space-separated string, e.g. \"read\" or \"read write\"")
+    ours = set(claim.split()) & set(READ_WRITE)
+    if not ours:
+        raise InvalidJwt(f"JWT {JWT_SCOPE_CLAIM} claim {claim!r} grants neither {SCOPE_READ!r} nor {SCOPE_WRITE!r}: "
+                         "include read (read only) or write (read and change), or leave the claim out for both")
+    return normalise_scopes(ours)
 
 
 def tenant_api_keys(session: Session, tenant_id: uuid.UUID) -> list[ApiKey]:

@@ -111,7 +111,7 @@ def test_api_key_lifecycle(api_client, make_tenant, db):
     assert r.status_code == 200, r.text
     listed = r.json()
     assert [k["name"] for k in listed] == ["default", "dashboard"]
-    assert all(set(k) == {"id", "name", "prefix", "is_admin", "created_at", "revoked_at"} for k in listed)
+    assert all(set(k) == {"id", "name", "prefix", "is_admin", "scopes", "created_at", "revoked_at"} for k in listed)
     assert secret not in r.text and first_key not in r.text
 
     # Another tenant's key id is not found, and stays usable.

@@ -23,15 +23,17 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create an API key for the tenant (its secret is in this response only)",
-    responses={403: {"model": Message, "description": "an admin key was asked for with a key that is not one"}},
+    responses={403: {"model": Message, "description": "an admin key was asked for with a key that is not one, "
+                                                      "or the calling key is read-only"}},
 )
 def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: PrincipalDep) -> ApiKeyCreated:
     if body.is_admin and not principal.is_admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin key can create an admin key")
-    issued = issue_api_key(session, principal.tenant_id, name=body.name.strip() or "default", is_admin=body.is_admin)
+    issued = issue_api_key(session, principal.tenant_id, name=body.name.strip() or "default", is_admin=body.is_admin,
+                           scopes=body.scopes)
     session.commit()
     row = session.get(ApiKeyRow, issued.id)
-    log.info("api key %s (%s) created for tenant %s", row.id, row.prefix, row.tenant_id)
+    log.info("api key %s (%s, scopes %s) created for tenant %s", row.id, row.prefix, ",".join(row.scopes), row.tenant_id)
     return ApiKeyCreated(**ApiKey.model_validate(row).model_dump(), key=issued.secret)
 
 
