@@ -192,6 +192,8 @@ class Integration(ORMModel):
     enabled: bool
     schedule_interval_minutes: int | None
     schedule_cron: str | None
+    schedule_timezone: str | None = Field(description="the zone schedule_cron is read in; null for UTC",
+                                          examples=["Europe/Paris"])
     next_sync_at: datetime | None
     last_sync_at: datetime | None
     last_reconciled_at: datetime | None = Field(
@@ -207,11 +209,15 @@ class Integration(ORMModel):
 
 
 class ScheduleIn(BaseModel):
-    """Either a 5-field cron expression (UTC) or an interval in minutes."""
+    """Either a 5-field cron expression (in `timezone`, UTC by default) or an interval in minutes."""
 
     model_config = ConfigDict(extra="forbid")
-    cron: str | None = Field(None, description="minute hour day-of-month month day-of-week, in UTC",
+    cron: str | None = Field(None, description="minute hour day-of-month month day-of-week",
                              examples=["*/15 * * * *", "0 6 * * mon-fri"])
+    timezone: str | None = Field(
+        None, description="IANA time zone the cron expression is read in (UTC when omitted); 06:00 stays 06:00 "
+                          "local time across daylight-saving changes. Cron schedules only.",
+        examples=["Europe/Paris", "America/New_York"])
     every_minutes: int | None = Field(None, examples=[30])
 
 
@@ -219,6 +225,7 @@ class IntegrationPatch(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"schedule": {"cron": "*/15 * * * *"}, "enabled": True},
+                                        {"schedule": {"cron": "0 6 * * mon-fri", "timezone": "Europe/Paris"}},
                                         {"schedule": {"every_minutes": 30}}, {"schedule": None}]},
     )
     schedule: ScheduleIn | None = Field(

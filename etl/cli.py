@@ -340,19 +340,22 @@ def integrations() -> None:
               help="Check the URL, the credentials and each project with Jira before saving.")
 @json_option
 @click.option("--schedule", "cron", metavar="CRON",
-              help='Sync on a 5-field cron schedule in UTC, e.g. "*/15 * * * *" (run by `celery -A etl beat`).')
+              help='Sync on a 5-field cron schedule, e.g. "*/15 * * * *" (run by `celery -A etl beat`).')
+@click.option("--timezone", "timezone_name", metavar="ZONE",
+              help="IANA time zone the --schedule cron is read in, e.g. Europe/Paris (default UTC).")
 @click.option("--every", "every_minutes", type=int, metavar="MINUTES", help="Sync every MINUTES minutes.")
 def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, email: str | None,
                      token: str | None, projects: tuple[str, ...], repos: tuple[str, ...],
                      story_points_field: str | None, flavor: str | None, verify: bool, as_json: bool,
-                     cron: str | None = None, every_minutes: int | None = None) -> int:
+                     cron: str | None = None, timezone_name: str | None = None,
+                     every_minutes: int | None = None) -> int:
     """Add a Jira or GitHub integration to a tenant; credentials are stored encrypted.
 
     Before saving, the CLI asks the source who the credentials belong to and whether each project
     or repository is visible (--no-verify skips this, e.g. when the source is reachable only from
     the workers).
     """
-    schedule = _schedule_from_options(cron, every_minutes)  # a bad cron fails before anything is checked
+    schedule = _schedule_from_options(cron, every_minutes, timezone_name)  # fails before anything is checked
     if provider == "github":
         return _add_github(tenant_ref, name, base_url, token, repos, verify, as_json, schedule)
     from etl.db import session_scope
@@ -442,14 +445,16 @@ def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, re
 # ---- schedules (etl/scheduling.py)
 
 
-def _schedule_from_options(cron: str | None, every_minutes: int | None):
-    """--schedule / --every -> a validated schedule (None when neither is given)."""
+def _schedule_from_options(cron: str | None, every_minutes: int | None, timezone_name: str | None = None):
+    """--schedule [--timezone] / --every -> a validated schedule (None when none is given)."""
     from etl.scheduling import InvalidSchedule, parse_schedule
 
     if cron is not None and every_minutes is not None:
         raise CliError("give either --schedule CRON or --every MINUTES, not both", code=2)
+    if timezone_name is not None and cron is None:
+        raise CliError("--timezone goes with --schedule CRON (an interval runs every N minutes in any zone)", code=2)
     try:
-        return parse_schedule(cron, every_minutes)
+        return parse_schedule(cron, every_minutes, timezone_name)
     except InvalidSchedule as exc:
         raise CliError(f"invalid schedule: {exc}", code=2) from None
 
@@ -470,18 +475,24 @@ def _schedule_text(sched: dict) -> str:
     state = "" if sched["enabled"] else " (disabled)"
     nxt = sched["next_sync_at"]
     when = f", next run {nxt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC" if nxt else ""
+    if nxt and sched.get("timezone") not in (None, "UTC"):
+        from zoneinfo import ZoneInfo
+
+        when += f" ({nxt.astimezone(ZoneInfo(sched['timezone'])):%Y-%m-%d %H:%M} {sched['timezone']})"
     return f"{sched['description']}{state}{when}"
 
 
 @integrations.command("schedule")
 @click.argument("integration_id")
-@click.option("--schedule", "cron", metavar="CRON", help='5-field cron in UTC, e.g. "*/15 * * * *" or "0 6 * * mon-fri".')
+@click.option("--schedule", "cron", metavar="CRON", help='5-field cron, e.g. "*/15 * * * *" or "0 6 * * mon-fri".')
+@click.option("--timezone", "timezone_name", metavar="ZONE",
+              help="IANA time zone the cron is read in, e.g. Europe/Paris (default UTC).")
 @click.option("--every", "every_minutes", type=int, metavar="MINUTES", help="Sync every MINUTES minutes.")
 @click.option("--off", is_flag=True, help="Remove the schedule (sync only when triggered).")
 @click.option("--enable/--disable", "enabled", default=None, help="Resume or pause scheduled syncs.")
 @json_option
-def integrations_schedule(integration_id: str, cron: str | None, every_minutes: int | None, off: bool,
-                          enabled: bool | None, as_json: bool) -> int:
+def integrations_schedule(integration_id: str, cron: str | None, timezone_name: str | None,
+                          every_minutes: int | None, off: bool, enabled: bool | None, as_json: bool) -> int:
     """Set, change or remove an integration's sync schedule (run by `celery -A etl beat`).
 
     Without options, show the current schedule. Setting one computes the next run.
@@ -492,7 +503,7 @@ def integrations_schedule(integration_id: str, cron: str | None, every_minutes: 
 
     if off and (cron is not None or every_minutes is not None):
         raise CliError("--off removes the schedule; do not combine it with --schedule or --every", code=2)
-    schedule = _schedule_from_options(cron, every_minutes)
+    schedule = _schedule_from_options(cron, every_minutes, timezone_name)
     integ_id = _parse_uuid(integration_id, "integration")
     with session_scope() as s:
         integ = s.get(Integration, integ_id, with_for_update=True)
@@ -596,7 +607,8 @@ def integrations_list(tenant_ref: str | None, as_json: bool) -> int:
             q = q.where(Integration.tenant_id == _resolve_tenant(s, tenant_ref).id)
         rows = [{"integration_id": i.id, "tenant": tname, "name": i.name, "provider": i.provider,
                  "base_url": i.base_url, "settings": i.settings, "enabled": i.enabled, "last_sync_at": i.last_sync_at,
-                 "schedule_cron": i.schedule_cron, "schedule_interval_minutes": i.schedule_interval_minutes,
+                 "schedule_cron": i.schedule_cron, "schedule_timezone": i.schedule_timezone,
+                 "schedule_interval_minutes": i.schedule_interval_minutes,
                  "next_sync_at": i.next_sync_at, "last_reconciled_at": i.last_reconciled_at}
                 for i, tname in s.execute(q.order_by(Integration.created_at))]
     emit(as_json, {"integrations": rows}, lambda: "\n".join(

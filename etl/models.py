@@ -85,6 +85,7 @@ class Integration(Base):
     settings: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
     schedule_interval_minutes: Mapped[int | None] = mapped_column(Integer)
     schedule_cron: Mapped[str | None] = mapped_column(Text)
+    schedule_timezone: Mapped[str | None] = mapped_column(Text)  # IANA zone of schedule_cron; NULL is UTC
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     next_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The source's rate limit is spent until then: this integration's tasks wait (by re-queuing).

@@ -1,7 +1,8 @@
 """Per-integration schedules and the dispatcher that beat runs every minute.
 
-A schedule is either an interval in minutes or a 5-field cron expression (in UTC). Setting one
-computes the integration's `next_sync_at`. The dispatcher claims the integrations that are due with
+A schedule is either an interval in minutes or a 5-field cron expression, read in the schedule's
+IANA time zone (UTC by default), so "0 6 * * mon-fri" in Europe/Paris stays at 06:00 local time
+across daylight-saving changes. Setting one computes the integration's `next_sync_at` (UTC). The dispatcher claims the integrations that are due with
 `SELECT ... FOR UPDATE SKIP LOCKED`, moves each to its next due time, creates its job and, only
 after that transaction committed, publishes the job's first tasks. Two dispatchers running at once
 (two beats by mistake) therefore never create two jobs for one due time: a row locked by one is
@@ -14,6 +15,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -49,7 +51,7 @@ _CRON_FIELDS = (
     ("day of week", 0, 7, _DAYS),  # 0 and 7 are both Sunday
 )
 _ITEM = re.compile(r"^(?P<range>\*|[^-/]+(?:-[^-/]+)?)(?:/(?P<step>[^/]*))?$")
-CRON_HELP = "5 fields: minute hour day-of-month month day-of-week, in UTC, e.g. */15 * * * * or 0 6 * * mon-fri"
+CRON_HELP = "5 fields: minute hour day-of-month month day-of-week, e.g. */15 * * * * or 0 6 * * mon-fri"
 
 
 def _cron_value(text: str, name: str, low: int, high: int, names: dict) -> int:
@@ -102,40 +104,61 @@ def validate_cron(expr: str) -> str:
 # --- schedules ---------------------------------------------------------------------------------
 
 
+def validate_timezone(name: str) -> str:
+    """An IANA time zone name, as given; InvalidSchedule when the tz database does not know it."""
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidSchedule("timezone is empty; use an IANA name such as Europe/Paris, America/New_York or UTC")
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidSchedule(f"unknown time zone {name.strip()!r}; use an IANA name such as Europe/Paris, "
+                              "America/New_York or UTC") from None
+    return name.strip()
+
+
 @dataclass(frozen=True)
 class Schedule:
     cron: str | None = None
     every_minutes: int | None = None
+    timezone: str | None = None  # the zone a cron expression is read in; None is UTC
 
     @classmethod
     def of(cls, integration: Integration) -> "Schedule | None":
         if integration.schedule_cron:
-            return cls(cron=integration.schedule_cron)
+            return cls(cron=integration.schedule_cron, timezone=integration.schedule_timezone)
         if integration.schedule_interval_minutes:
             return cls(every_minutes=integration.schedule_interval_minutes)
         return None
 
     def describe(self) -> str:
-        return f"cron {self.cron} (UTC)" if self.cron else f"every {self.every_minutes} min"
+        return f"cron {self.cron} ({self.timezone or 'UTC'})" if self.cron else f"every {self.every_minutes} min"
 
     def next_after(self, after: datetime, anchor: datetime | None = None) -> datetime:
         """The first due time strictly after `after`. An interval stays on the grid of `anchor`
         (the due time just served), so a dispatcher that runs a few seconds late does not drift;
         due times missed while nothing ran are skipped, not caught up one by one."""
         if self.cron:
-            return croniter(self.cron, after.astimezone(timezone.utc)).get_next(datetime)
+            # Walked in local time so that 06:00 stays 06:00 when the zone's UTC offset changes.
+            local = after.astimezone(ZoneInfo(self.timezone or "UTC"))
+            return croniter(self.cron, local).get_next(datetime).astimezone(timezone.utc)
         step = timedelta(minutes=self.every_minutes)
         if anchor is None or anchor > after:
             return after + step
         return anchor + step * ((after - anchor) // step + 1)
 
 
-def parse_schedule(cron: str | None = None, every_minutes: int | None = None) -> Schedule | None:
-    """Validate a schedule given as a cron expression or an interval (not both); None clears it."""
+def parse_schedule(cron: str | None = None, every_minutes: int | None = None,
+                   timezone_name: str | None = None) -> Schedule | None:
+    """Validate a schedule given as a cron expression (in a time zone, UTC by default) or an
+    interval (not both); None clears it."""
     if cron is not None and every_minutes is not None:
         raise InvalidSchedule("give either a cron expression or an interval in minutes, not both")
+    if timezone_name is not None and cron is None:
+        raise InvalidSchedule("a time zone applies to a cron schedule only (an interval runs every N minutes "
+                              "in any zone)")
     if cron is not None:
-        return Schedule(cron=validate_cron(cron))
+        tz = validate_timezone(timezone_name) if timezone_name is not None else None
+        return Schedule(cron=validate_cron(cron), timezone=None if tz == "UTC" else tz)
     if every_minutes is not None:
         if isinstance(every_minutes, bool) or not isinstance(every_minutes, int):
             raise InvalidSchedule(f"interval must be a whole number of minutes, not {every_minutes!r}")
@@ -167,6 +190,7 @@ def set_schedule(session: Session, integration: Integration, schedule: Schedule 
     if schedule is not _UNSET:
         integration.schedule_cron = schedule.cron if schedule else None
         integration.schedule_interval_minutes = schedule.every_minutes if schedule else None
+        integration.schedule_timezone = schedule.timezone if schedule else None
     if enabled is not None:
         integration.enabled = enabled
     current = Schedule.of(integration)
@@ -178,6 +202,7 @@ def set_schedule(session: Session, integration: Integration, schedule: Schedule 
 def schedule_dict(integration: Integration) -> dict:
     current = Schedule.of(integration)
     return {"cron": current.cron if current else None,
+            "timezone": (current.timezone or "UTC") if current and current.cron else None,
             "every_minutes": current.every_minutes if current else None,
             "enabled": integration.enabled, "next_sync_at": integration.next_sync_at,
             "description": current.describe() if current else "no schedule"}

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -395,6 +396,38 @@ def test_patch_schedule_stores_it_and_computes_the_next_run(jira_integration, ap
     assert r.status_code == 404
 
 
+def test_cron_in_a_time_zone_keeps_local_time_across_daylight_saving(jira_integration, api_client):
+    tenant_id, api_key, integration_id, fake = jira_integration(issues=5)
+    headers = {"Authorization": f"Bearer {api_key}"}
+    url = f"/api/v1/integrations/{integration_id}"
+    r = api_client.patch(url, json={"schedule": {"cron": "0 6 * * *", "timezone": "Europe/Paris"}}, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["schedule_cron"], body["schedule_timezone"]) == ("0 6 * * *", "Europe/Paris")
+    local = datetime.fromisoformat(body["next_sync_at"]).astimezone(ZoneInfo("Europe/Paris"))
+    assert (local.hour, local.minute) == (6, 0)
+
+    # Paris moves to summer time on 2026-03-29: 06:00 local is 05:00 UTC before, 04:00 UTC after.
+    with session_scope() as s:
+        integ = s.get(Integration, integration_id)
+        integ.next_sync_at = datetime(2026, 3, 28, 5, 0, tzinfo=timezone.utc)
+    created = [j for j in dispatch_due(datetime(2026, 3, 28, 5, 0, 20, tzinfo=timezone.utc))
+               if _job(j).integration_id == integration_id]
+    assert len(created) == 1
+    assert next_sync_at(integration_id) == datetime(2026, 3, 29, 4, 0, tzinfo=timezone.utc)
+    assert wait_for_job(created[0]).status == "succeeded"
+
+    for schedule, words in (({"cron": "0 6 * * *", "timezone": "Europe/Pariss"}, ("unknown time zone", "Pariss")),
+                            ({"every_minutes": 30, "timezone": "Europe/Paris"}, ("cron schedule only",))):
+        r = api_client.patch(url, json={"schedule": schedule}, headers=headers)
+        assert r.status_code == 422, r.text
+        assert all(w in r.json()["detail"] for w in words), r.json()
+    assert api_client.get(url, headers=headers).json()["schedule_timezone"] == "Europe/Paris", "unchanged by errors"
+
+    body = api_client.patch(url, json={"schedule": {"every_minutes": 30}}, headers=headers).json()
+    assert (body["schedule_cron"], body["schedule_timezone"], body["schedule_interval_minutes"]) == (None, None, 30)
+
+
 def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database):
     from test_cli import add_jira, etl, unique
 
@@ -420,6 +453,17 @@ def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database)
 
     code, out, err = etl("integrations", "schedule", integration_id)
     assert (code, out["schedule"]["every_minutes"]) == (0, 45), "unchanged by the refused one"
+
+    code, out, err = etl("integrations", "schedule", integration_id, "--schedule", "30 7 * * *",
+                         "--timezone", "America/New_York")
+    assert code == 0, err
+    assert (out["schedule"]["cron"], out["schedule"]["timezone"]) == ("30 7 * * *", "America/New_York")
+    local = datetime.fromisoformat(out["schedule"]["next_sync_at"]).astimezone(ZoneInfo("America/New_York"))
+    assert (local.hour, local.minute) == (7, 30)
+    code, out, err = etl("integrations", "schedule", integration_id, "--every", "5", "--timezone", "UTC")
+    assert code == 2 and "--timezone goes with --schedule" in out["error"]
+    code, out, err = etl("integrations", "schedule", integration_id, "--schedule", "* * * * *", "--timezone", "Mars/Base")
+    assert code == 2 and "unknown time zone 'Mars/Base'" in out["error"]
 
     code, out, err = etl("integrations", "schedule", integration_id, "--off")
     assert code == 0, err

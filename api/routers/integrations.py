@@ -94,7 +94,7 @@ def update(integration_id: uuid.UUID, body: IntegrationUpdate, session: SessionD
     try:
         if "schedule" in body.model_fields_set:
             sched = body.schedule
-            changes["schedule"] = parse_schedule(sched.cron, sched.every_minutes) if sched else None
+            changes["schedule"] = parse_schedule(sched.cron, sched.every_minutes, sched.timezone) if sched else None
             if sched is not None and changes["schedule"] is None:
                 raise InvalidSchedule('schedule needs "cron" or "every_minutes" (or null to remove it)')
     except InvalidSchedule as exc:
