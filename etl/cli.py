@@ -628,6 +628,17 @@ def _parse_uuid(value: str, what: str) -> uuid.UUID:
         raise CliError(f"{value!r} is not a valid {what} id (a UUID such as 3f6c1e9e-...)") from None
 
 
+def _tenant_of(model, row_id: uuid.UUID, missing: str) -> uuid.UUID:
+    """The tenant that owns a row (an integration, a job), or a CliError saying how to find one."""
+    from etl.db import get_sessionmaker
+
+    with get_sessionmaker()() as s:
+        row = s.get(model, row_id)
+        if row is None:
+            raise CliError(missing)
+        return row.tenant_id
+
+
 def job_dict(job) -> dict:
     started = job.started_at or job.created_at
     end = job.finished_at
@@ -773,11 +784,7 @@ def sync(integration_id: str, full: bool, wait: bool, timeout: float | None, as_
     from etl.models import Integration
 
     integ_id = _parse_uuid(integration_id, "integration")
-    with get_sessionmaker()() as s:
-        integ = s.get(Integration, integ_id)
-        if integ is None:
-            raise CliError(f"no integration {integ_id}; `etl integrations list` shows them")
-        tenant_id = integ.tenant_id
+    tenant_id = _tenant_of(Integration, integ_id, f"no integration {integ_id}; `etl integrations list` shows them")
     kind = "full" if full else "incremental"
     try:
         job_id = start_job(get_sessionmaker(), integ_id, tenant_id, kind, trigger="cli")
@@ -937,11 +944,7 @@ def jobs_retry(job_id: str, wait: bool, timeout: float | None, as_json: bool) ->
     from etl.models import EtlJob
 
     jid = _parse_uuid(job_id, "job")
-    with get_sessionmaker()() as s:
-        job = s.get(EtlJob, jid)
-        if job is None:
-            raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
-        tenant_id = job.tenant_id
+    tenant_id = _tenant_of(EtlJob, jid, f"no job {jid}; `etl jobs list` shows recent ones")
     try:
         new_id = retry_job(get_sessionmaker(), jid, tenant_id, trigger="cli")
     except JobStillActive as exc:

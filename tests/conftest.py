@@ -47,6 +47,42 @@ def admin_dsn() -> str:
     return ADMIN_DSN
 
 
+@pytest.fixture
+def empty_database(admin_dsn):
+    """A new database with nothing in it (for migrations), dropped afterwards."""
+    import psycopg2
+    from sqlalchemy import create_engine
+
+    name = f"pulse_migr_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(admin_dsn)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + name)
+    yield engine
+    engine.dispose()
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """settings_env(NAME=value, ...): set ETL_* variables for this process and re-read the settings;
+    both are restored afterwards."""
+    from etl.config import get_settings
+
+    def set_env(**values):
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield set_env
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def database():
     import psycopg2

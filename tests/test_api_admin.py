@@ -20,7 +20,6 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text, update
 
-from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.db import session_scope
 from etl.integrations import create_integration, credentials_of
@@ -52,23 +51,6 @@ def secrets_of(*tokens: str, email: str = EMAIL) -> list[str]:
 def assert_no_secret(text: str, *tokens: str) -> None:
     for secret in secrets_of(*tokens):
         assert secret not in text
-
-
-@pytest.fixture
-def settings_env(monkeypatch):
-    """settings_env(NAME=value, ...): set ETL_* variables for this process and re-read the settings;
-    both are restored afterwards."""
-    def set_env(**values):
-        for name, value in values.items():
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-
-    yield set_env
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def admin_key(make_tenant) -> tuple[uuid.UUID, str]:

@@ -13,9 +13,8 @@ from sqlalchemy import func, select, text
 from etl.db import session_scope
 from etl.migrations import alembic_config
 from etl.models import ApiKey, EtlJob, Integration
-from tests.test_api_admin import JWT_SECRET, auth, settings_env  # noqa: F401 (settings_env: a fixture)
+from tests.test_api_admin import JWT_SECRET, auth
 from tests.test_cli import etl, unique
-from tests.test_migrations import empty_database  # noqa: F401 (a fixture)
 from tests.waiting import run_sync
 
 READ_ONLY = "this API key is read-only (scope read)"

@@ -1,30 +1,13 @@
 """The schema is Alembic's: upgrade from empty, no drift from the models, downgrade to nothing."""
 from __future__ import annotations
 
-import uuid
-
-import psycopg2
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from etl.migrations import alembic_config
 from etl.models import Base
-
-
-@pytest.fixture
-def empty_database(admin_dsn):
-    name = f"pulse_migr_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(admin_dsn)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    engine = create_engine(admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + name)
-    yield engine
-    engine.dispose()
-    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
 
 
 def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database):
