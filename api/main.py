@@ -30,7 +30,7 @@ app = FastAPI(
     summary="Jira and GitHub into an engineering-analytics database: trigger syncs, follow jobs, read work items.",
     description="Authenticate every `/api/v1` call with the tenant's API key: `Authorization: Bearer pk_...` "
                 "(or, when the server sets ETL_JWT_SECRET, an HS256 JWT with a `tenant_id` claim). "
-                "Admin keys also manage tenants.",
+                "Admin keys also manage tenants; read-only keys (scope `read`) get 403 on anything but GET.",
     lifespan=lifespan,
 )
 
@@ -71,8 +71,23 @@ def _openapi() -> dict:
                 if unprocessable is not None:
                     unprocessable["content"] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    _document_read_only_refusal(schema)
     app.openapi_schema = schema
     return schema
+
+
+READ_ONLY_403 = "the API key (or JWT) is read-only (scope `read`): this method needs the `write` scope"
+
+
+def _document_read_only_refusal(schema: dict) -> None:
+    """Every authenticated route that changes something can answer 403 to a read-only key (api.deps)."""
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in ("get", "head", "options") or not operation.get("security"):
+                continue
+            refused = operation.setdefault("responses", {}).setdefault(
+                "403", {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}})
+            refused["description"] = "; or ".join(filter(None, (refused.get("description"), READ_ONLY_403)))
 
 
 app.openapi = _openapi

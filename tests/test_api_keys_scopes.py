@@ -152,3 +152,12 @@ def test_migration_gives_existing_keys_read_and_write(empty_database):  # noqa: 
         assert conn.scalar(text("SELECT scopes FROM api_keys")) == ["read", "write"]
         with pytest.raises(Exception, match="ck_api_keys_scopes"):
             conn.execute(text("UPDATE api_keys SET scopes = '{write}'"))
+
+
+def test_openapi_documents_the_read_only_refusal_on_every_write_route(api_client):
+    paths = api_client.get("/openapi.json").json()["paths"]
+    writes = [(method, path, op) for path, ops in paths.items() for method, op in ops.items()
+              if method not in ("get", "head", "options") and op.get("security")]
+    assert len(writes) >= 15
+    for method, path, op in writes:
+        assert "read-only" in op["responses"].get("403", {}).get("description", ""), (method, path)

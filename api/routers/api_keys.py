@@ -23,8 +23,7 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
     status_code=status.HTTP_201_CREATED,
     response_model=ApiKeyCreated,
     summary="Create an API key for the tenant (its secret is in this response only)",
-    responses={403: {"model": Message, "description": "an admin key was asked for with a key that is not one, "
-                                                      "or the calling key is read-only"}},
+    responses={403: {"model": Message, "description": "an admin key was asked for with a key that is not one"}},
 )
 def create_api_key(body: ApiKeyCreate, session: SessionDep, principal: PrincipalDep) -> ApiKeyCreated:
     if body.is_admin and not principal.is_admin:
