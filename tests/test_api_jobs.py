@@ -447,7 +447,7 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
     # Every worker was told to drop the tasks of the batches the job left unfinished.
     unfinished = {stage_task_id(str(job_id), stage, b[0]) for b in settled if b[1] != "loaded"
                   for stage in ("extract", "transform", "load")}
-    revoked = app.control.inspect(timeout=2).revoked() or {}
+    revoked = app.control.inspect(timeout=5).revoked() or {}
     assert len(revoked) >= 3, revoked.keys()  # the extract, transform and load workers at least
     assert all(unfinished <= set(ids) for ids in revoked.values())
 

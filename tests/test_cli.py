@@ -194,8 +194,9 @@ def test_jobs_cancel_then_retry_completes_the_data(tenant, fake_jira, workers):
     from etl.db import session_scope
     from etl.models import WorkItem
 
-    fake = fake_jira(issues=600, projects=("ABC",))
-    fake.faults.add("slow", path_contains="/search/jql", times=None, delay=0.5)
+    fake = fake_jira(issues=1000, projects=("ABC",))
+    # A page a second: the sync outlasts the CLI's start-up for the cancel many times over.
+    fake.faults.add("slow", path_contains="/search/jql", times=None, delay=1.0)
     code, added, err = add_jira(tenant, fake)
     assert code == 0, err
     code, started, err = etl("sync", added["integration_id"])
@@ -216,7 +217,7 @@ def test_jobs_cancel_then_retry_completes_the_data(tenant, fake_jira, workers):
     with session_scope() as s:
         loaded = s.scalar(select(func.count()).select_from(WorkItem)
                           .where(WorkItem.integration_id == uuid.UUID(added["integration_id"])))
-    assert loaded == 600
+    assert loaded == 1000
     code, out, _ = etl("jobs", "retry", retried["job_id"])
     assert code == 1 and out["error"] == f"job {retried['job_id']} succeeded: nothing to retry"
 
