@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Refuse to mark more than this share of an integration's live rows deleted in one run (a
     # lost permission looks like a mass deletion); set 1 to allow anything.
     reconcile_max_delete_ratio: float = 0.5
+    # History (etl.retention, daily): task runs and batches of jobs ended this long ago are
+    # deleted; the job rows themselves (status, counters, error) are kept for job_retention_days.
+    history_retention_days: int = Field(30, ge=1)
+    job_retention_days: int = Field(365, ge=1)
 
     @field_validator("jwt_secret", mode="before")
     @classmethod

@@ -1,17 +1,18 @@
 """Control tasks: what celery beat runs (the schedule dispatcher, the reaper, the daily deletion
-check) and the reconciliation of one integration. Thin wiring of etl.scheduling, etl.reaper and
-etl.reconcile; they are routed to the `extract` queue (celeryconfig), so the extract / transform /
-load workers and one beat are all an operator runs.
+check, the daily history pruning) and the reconciliation of one integration. Thin wiring of
+etl.scheduling, etl.reaper, etl.reconcile and etl.retention; they are routed to the `extract` queue
+(celeryconfig), so the extract / transform / load workers and one beat are all an operator runs.
 
 The periodic ones are safe to run twice at once (two beats by mistake): each claims its rows with
-FOR UPDATE SKIP LOCKED. Their beat messages expire before the next run is due, so workers that were
-down do not work through a backlog of stale runs.
+FOR UPDATE SKIP LOCKED, or (the pruning) deletes what the other has not. Their beat messages
+expire before the next run is due, so workers that were down do not work through a backlog of
+stale runs.
 """
 from __future__ import annotations
 
 import logging
 
-from etl import reaper, reconcile, scheduling
+from etl import reaper, reconcile, retention, scheduling
 from etl.celery_app import app
 from etl.sources.http import RetriableError
 from etl.task_base import EtlTask, backoff_seconds
@@ -57,6 +58,12 @@ def reap(self) -> dict:
 def reconcile_due(self) -> list[str]:
     """Ask for the reconciliation of every integration not reconciled for a day (beat: hourly)."""
     return [str(i) for i in reconcile.request_due()]
+
+
+@app.task(bind=True, name="etl.control.prune_history", base=ControlTask, soft_time_limit=600, time_limit=660)
+def prune_history(self) -> dict:
+    """Delete the task runs and batches of long-ended jobs, and very old job rows (beat: daily)."""
+    return retention.prune_history().as_dict()
 
 
 # Listing every id of a large site takes a while; still well under RabbitMQ's consumer_timeout.
