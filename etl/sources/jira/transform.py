@@ -2,7 +2,7 @@
 Pure functions: no HTTP, no SQL. A record that cannot be transformed raises TransformError."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from etl.mappings import JIRA_CATEGORY_FALLBACK, TenantMappings
 from etl.sources.base import TransformContext, TransformError, TransformResult
@@ -143,7 +143,9 @@ def transitions_of(issue: dict, ctx: TransformContext) -> list[dict]:
                 "from_status": change.get("fromString"),
                 "to_status": change.get("toString"),
                 "author": _name(history.get("author")),
-                "transitioned_at": when.isoformat(),
+                # In UTC: Jira writes each time in its user's zone, whose offset changes with daylight
+                # saving, and these strings are sorted below.
+                "transitioned_at": when.astimezone(timezone.utc).isoformat(),
             })
     out.sort(key=lambda t: t["transitioned_at"])
     return out
