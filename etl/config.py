@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     # HS256 secret of the JWTs the API accepts beside API keys (claim tenant_id); unset: JWTs are refused.
     jwt_secret: SecretStr | None = None
+    # Bearer token Prometheus must send to GET /metrics; unset: /metrics is open (keep it on the
+    # internal network: its labels carry integration ids, never names, data or secrets).
+    metrics_token: SecretStr | None = None
 
     # Pipeline tuning
     jira_page_size: int = 100
@@ -53,9 +56,9 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(30, ge=1)
     job_retention_days: int = Field(365, ge=1)
 
-    @field_validator("jwt_secret", mode="before")
+    @field_validator("jwt_secret", "metrics_token", mode="before")
     @classmethod
-    def _empty_jwt_secret_is_unset(cls, value):
+    def _empty_secret_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
