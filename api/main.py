@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.routers import api_keys, health, integrations, jobs, mappings, pipeline, pull_requests, tenants, work_items
-from api.routers import metrics, raw_data
+from api.routers import dashboard, metrics, raw_data
 from api.raw_schemas import MAX_STORE_BYTES
 from etl.db import get_engine
 
@@ -45,6 +45,7 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 
 app.include_router(health.router)
 app.include_router(metrics.router)
+app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
