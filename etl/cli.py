@@ -1002,7 +1002,9 @@ def fake_sources(host: str, port: int, issues: int, projects: str, flavor: str, 
               help="How many issues the fake Jira serves.")
 @click.option("--projects", default="ABC,DEF", show_default=True, help="Comma-separated fake project keys.")
 @click.option("--timeout", type=float, default=900, show_default=True, help="Give up after this many seconds.")
-@click.option("--keep-running", is_flag=True, help="After the summary keep the database up until Ctrl-C.")
+@click.option("--keep-running", is_flag=True,
+              help="After the summary keep the database, workers and fakes up and serve the API and its "
+                   "/dashboard on 127.0.0.1:8000 until Ctrl-C.")
 @json_option
 def demo(issues: int, projects: str, timeout: float, keep_running: bool, as_json: bool) -> int:
     """Run the whole pipeline on this machine with nothing but Python.

@@ -17,8 +17,10 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -267,6 +269,8 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
 
     workers = DemoWorkers(base / "logs", workdir, origin)
     server = None
+    fakes: list = []  # the fake GitHub, kept up with --keep-running
+    api = None
     job_id = None
     code = 1
     finished = False
@@ -311,7 +315,8 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         job = _follow(job_id, issues, timeout, workers, as_json)
         summary = _summary(job, issues, tenant_name, tenant_id, integration_id, api_key, settings.database_url,
                            pgdata is not None, keep_running and pgdata is not None)
-        github = _github_sync(tenant_id, fake.issue_keys(), timeout, as_json)
+        github, github_fake = _github_sync(tenant_id, fake.issue_keys(), timeout, as_json)
+        fakes.append(github_fake)
         job_id = None
         summary["github"] = github
         if as_json:
@@ -322,12 +327,9 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         code = 0 if job["status"] == "succeeded" and github["status"] == "succeeded" else 1
         finished = True
 
-        if keep_running and pgdata is not None:
-            workers.stop_all()
-            if server is not None:
-                server.stop()
-                server = None
-            say("\nThe database stays up for queries; press Ctrl-C to stop it.", as_json=as_json)
+        if keep_running:
+            api = serve_api()
+            say(_still_running_text(api.url, api_key), as_json=as_json)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
@@ -342,9 +344,12 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         print(f"\nerror: {exc}", file=sys.stderr, flush=True)
         code = 1
     finally:
+        if api is not None:
+            api.stop()
         workers.stop_all()
-        if server is not None:
-            server.stop()
+        for running in [server, *fakes]:
+            if running is not None:
+                running.stop()
         try:
             from etl.db import get_engine
 
@@ -356,11 +361,64 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
     return code
 
 
+API_PORT = 8000
+
+
+class ApiServer:
+    """The API (and its /dashboard) in a thread of the demo process, on 127.0.0.1."""
+
+    def __init__(self, port: int):
+        import uvicorn
+
+        from api.main import app
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, name="demo-api", daemon=True)
+
+    def start(self) -> "ApiServer":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API did not start on {self.url}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def serve_api() -> ApiServer:
+    """Port 8000, or a free one when 8000 is taken."""
+    with socket.socket() as probe:
+        port = API_PORT if probe.connect_ex(("127.0.0.1", API_PORT)) != 0 else 0
+    if port == 0:
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+    return ApiServer(port).start()
+
+
+def _still_running_text(api_url: str, api_key: str) -> str:
+    return "\n".join([
+        "",
+        "Still running for you to try (Ctrl-C stops everything): the workers, both fake sources, the",
+        "database and the API.",
+        f"  dashboard     {api_url}/dashboard   (paste the API key above; Sync now runs a real sync)",
+        f"  API docs      {api_url}/docs",
+        f"  metrics       {api_url}/metrics",
+        f"  curl          curl -H 'Authorization: Bearer {api_key}' {api_url}/api/v1/etl/jobs",
+    ])
+
+
 DEMO_REPOS = {"acme/api": 120, "acme/web": 80, "acme/ops": 40}
 
 
-def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: bool) -> dict:
-    """The second source: a fake GitHub whose PRs mention some of the Jira keys."""
+def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: bool) -> tuple[dict, object]:
+    """The second source: a fake GitHub whose PRs mention some of the Jira keys. Returns the
+    summary and the running fake (the caller stops it)."""
     from sqlalchemy import text
 
     from etl.db import get_sessionmaker, session_scope
@@ -398,9 +456,10 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
                 "pull_requests": counts[0], "reviews": counts[1], "commits": counts[2], "linked_to_work_items": counts[3],
                 "requests_made": job["requests_made"], "elapsed_seconds": round(elapsed, 2),
                 "pull_requests_per_second": round(counts[0] / elapsed, 1) if elapsed else None,
-                "error_details": job["error_details"]}
-    finally:
+                "error_details": job["error_details"]}, fake
+    except BaseException:
         fake.stop()
+        raise
 
 
 def _github_text(g: dict) -> str:
