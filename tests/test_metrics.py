@@ -39,7 +39,7 @@ def test_metrics_follow_jobs_queues_and_freshness(api_client, jira_integration, 
     synced = value(after, "pulse_integration_last_sync_timestamp_seconds",
                    integration_id=str(integration_id), provider="jira")
     assert synced == job.finished_at.timestamp()
-    assert value(after, "pulse_jobs_ended_last_hour", status="succeeded") == \
+    assert value(after, "pulse_jobs_ended_last_hour", status="succeeded") >= \
         value(before, "pulse_jobs_ended_last_hour", status="succeeded") + 1
     assert value(after, "pulse_task_runs_last_hour", stage="load", state="succeeded") >= \
         value(before, "pulse_task_runs_last_hour", stage="load", state="succeeded") + 2  # 120 issues: 2 pages
@@ -57,9 +57,10 @@ def test_metrics_follow_jobs_queues_and_freshness(api_client, jira_integration, 
         now = scrape(api_client)
         assert value(now, "pulse_jobs_active", kind="incremental", trigger="schedule") >= 1
         assert value(now, "pulse_job_oldest_active_seconds") >= 600
-        assert value(now, "pulse_integrations_overdue", provider="jira") == \
+        # At least: another test's schedule may fall overdue between the two scrapes.
+        assert value(now, "pulse_integrations_overdue", provider="jira") >= \
             value(after, "pulse_integrations_overdue", provider="jira") + 1
-        assert value(now, "pulse_integrations_paused", provider="jira") == \
+        assert value(now, "pulse_integrations_paused", provider="jira") >= \
             value(after, "pulse_integrations_paused", provider="jira") + 1
     finally:
         with session_scope() as s:
