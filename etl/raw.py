@@ -3,6 +3,7 @@ An unchanged object writes nothing; a changed one replaces its payload and goes 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 
 import orjson
@@ -35,9 +36,15 @@ WHERE tenant_id = %s AND integration_id = %s AND entity_type = %s AND external_i
 """
 
 
+# A NUL character's JSON escape, \u0000, not preceded by an odd run of backslashes: text that
+# merely mentions it ("\\u0000" in JSON, e.g. a developer writing about null bytes) is kept.
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
 def serialize(payload: dict) -> bytes:
-    # PostgreSQL rejects \u0000 in JSONB (FIELD-NOTES, GitHub section); sources do send it.
-    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS).replace(b"\\u0000", b"")
+    # PostgreSQL rejects NUL characters in JSONB (FIELD-NOTES, GitHub section); sources do send them.
+    data = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    return _NUL_ESCAPE.sub(rb"\1", data) if b"\\u0000" in data else data
 
 
 def content_hash(serialized: bytes) -> str:

@@ -204,6 +204,24 @@ def test_restoring_writes_nothing_and_a_change_goes_back_to_pending(api_client, 
 # --- listing and moving raw records ------------------------------------------------------------
 
 
+def test_nul_characters_are_dropped_and_text_that_mentions_them_is_kept(api_client, jira_integration):
+    """PostgreSQL refuses NUL in JSONB and text. A real NUL is dropped; a title that merely writes
+    the escape (a developer on C strings) is stored and loaded as written."""
+    tenant_id, key, integration_id, fake = jira_integration(issues=3)
+    records = issue_records(fake, fake.issue_keys()[:2])
+    records[0]["payload"]["fields"]["summary"] = "why \\u0000 ends C strings"
+    records[1]["payload"]["fields"]["summary"] = "nul\u0000byte in a title"
+    r = store(api_client, key, integration_id, records, process=True)
+    assert r.status_code == 202, r.text
+    job = wait_for_job(r.json()["job_id"])
+    assert (job.status, job.loaded) == ("succeeded", 2), job.error_details
+    titles = {w.key: w.title for w in work_items(integration_id).values()}
+    assert titles[fake.issue_keys()[0]] == "why \\u0000 ends C strings"
+    assert titles[fake.issue_keys()[1]] == "nulbyte in a title"
+    stored = api_client.get(f"/api/v1/etl/raw-data/{r.json()['records'][0]['id']}", headers=auth(key)).json()
+    assert stored["payload"]["fields"]["summary"] == "why \\u0000 ends C strings"
+
+
 def test_raw_list_filters_pages_and_status_rules(api_client, jira_integration, github_integration, db):
     tenant_id, key, jira_id, fake = jira_integration(issues=6)
     _, _, github_id, _ = github_integration(repos={"acme/api": 1}, tenant=(tenant_id, key))
