@@ -179,6 +179,16 @@ def test_malformed_issue_fails_alone_and_the_job_says_so(jira_integration):
         assert details["stage"] == "transform" and details["error"]
 
 
+def test_an_emoji_cut_in_half_by_the_source_does_not_stop_the_sync(jira_integration):
+    tenant_id, _, integration_id, fake = jira_integration(issues=150)
+    cut = fake.issue_keys()[42]
+    fake.make_half_emoji(cut)
+    job = run_sync(tenant_id, integration_id, timeout=60)
+    assert (job.status, job.loaded, job.failed) == ("succeeded", 150, 0), job.error_details
+    items = work_items_by_key(integration_id)
+    assert items[cut].title == fake.expected(cut)["summary"] + "\ufffd"  # the replacement character
+
+
 def test_rate_limits_and_server_errors_are_retried_until_complete(jira_integration):
     tenant_id, _, integration_id, fake = jira_integration(issues=600)
     fake.faults.add("429", path_contains="/search/jql", every=2, times=3, retry_after=1)

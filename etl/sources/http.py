@@ -8,6 +8,7 @@ and failures classified once, under one error root (STYLE.md 4):
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -62,6 +63,25 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+# A UTF-16 surrogate escape without its pair (\ud83d alone: an emoji cut in half by the source),
+# where the backslash before it is not itself escaped. JSON allows it; orjson, Python's UTF-8 and
+# PostgreSQL's JSONB refuse it.
+_LONE_SURROGATE = re.compile(
+    rb"(?<!\\)((?:\\\\)*)(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def parse_json(content: bytes):
+    """orjson, but a lone surrogate in one string (which orjson refuses) becomes U+FFFD instead of
+    failing the whole page, forever, on every retry."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc):
+            raise
+        return orjson.loads(_LONE_SURROGATE.sub(rb"\1\\ufffd", content))
+
+
 def source_message(resp: requests.Response) -> str:
     """The source's own explanation: Jira's errorMessages/errors, GitHub's message."""
     try:
@@ -102,7 +122,7 @@ class HttpClient:
         if resp.status_code == 304 and allow_304:
             return Response(304, resp.url, resp.headers, None)
         try:
-            body = orjson.loads(resp.content) if resp.content else None
+            body = parse_json(resp.content) if resp.content else None
         except orjson.JSONDecodeError as exc:
             # A truncated or garbled body is a transport problem more often than a contract change.
             raise RetriableError(f"{method} {url} returned a body that is not valid JSON", url=url,

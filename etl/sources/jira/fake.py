@@ -287,12 +287,13 @@ class _Issue:
         "id", "key", "project", "num", "type", "status", "priority", "assignee", "reporter", "parent",
         "labels", "sp", "created", "updated", "resolved", "sc_change", "hist", "summary", "seed",
         "components", "fixversion", "duedate", "environment", "watches", "votes", "timetracking",
-        "start_date", "flagged", "malformed", "cache", "order",
+        "start_date", "flagged", "malformed", "half_emoji", "cache", "order",
     )
 
     def __init__(self):
         self.cache: dict = {}
         self.malformed = False
+        self.half_emoji = False
 
     @property
     def pos(self) -> tuple[int, str, int]:
@@ -778,6 +779,14 @@ class FakeJira:
             st.malformed = True
             self._invalidate(st)
 
+    def make_half_emoji(self, key: str) -> None:
+        """The summary ends with the first half of an emoji's UTF-16 surrogate pair (\\ud83d), as a
+        source that cuts text at a length limit serves: valid JSON that strict parsers refuse."""
+        with self._lock:
+            st = self._get(key)
+            st.half_emoji = True
+            self._invalidate(st)
+
     def reset_requests(self) -> None:
         with self._req_lock:
             self.requests.clear()
@@ -1041,6 +1050,8 @@ class FakeJira:
             for name, val in fields.items():
                 i = index[name]
                 seg = prefix[i] + dumps(val)
+                if name == "summary" and st.half_emoji:
+                    seg = seg[:-1] + b'\\ud83d"'  # orjson cannot write a lone surrogate itself
                 if segs:
                     pos += 1
                 offs[2 * i] = pos
