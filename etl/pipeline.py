@@ -142,10 +142,8 @@ def extract_page(batch_id: int) -> FollowUps:
             return follow
         batch, job = claimed
         follow.lane = lane_of(job.trigger)
-        session.execute(
-            update(EtlJob).where(EtlJob.id == job.id, EtlJob.status == "queued")
-            .values(status="running", started_at=datetime.now(timezone.utc))
-        )
+        if job.status == "queued":
+            _mark_running(job.id)
         integration = session.get(Integration, job.integration_id)
         wait_while_paused(integration)
         sync = session.get(SyncState, (integration.id, batch.stream)) if batch.seq == 0 else None
@@ -198,6 +196,16 @@ def extract_page(batch_id: int) -> FollowUps:
         if changed:
             follow.process.append(batch_id)
     return follow
+
+
+def _mark_running(job_id: uuid.UUID) -> None:
+    """In a transaction of its own, committed before the fetch: a job whose first page fails and
+    retries shows `running` (with its task runs' errors), not `queued` as if no worker had it."""
+    with session_scope() as session:
+        session.execute(
+            update(EtlJob).where(EtlJob.id == job_id, EtlJob.status == "queued")
+            .values(status="running", started_at=datetime.now(timezone.utc))
+        )
 
 
 # --- transform -------------------------------------------------------------------------------

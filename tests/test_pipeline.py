@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 
 from etl.db import get_sessionmaker, session_scope
 from etl.jobs import start_job
-from etl.models import EtlTaskRun, RawExtractionData, WitMapping, Wit, WorkItem, WorkItemTransition
+from etl.models import EtlJob, EtlTaskRun, RawExtractionData, WitMapping, Wit, WorkItem, WorkItemTransition
 from tests.waiting import run_sync, wait_for_job
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -187,6 +187,26 @@ def test_an_emoji_cut_in_half_by_the_source_does_not_stop_the_sync(jira_integrat
     assert (job.status, job.loaded, job.failed) == ("succeeded", 150, 0), job.error_details
     items = work_items_by_key(integration_id)
     assert items[cut].title == fake.expected(cut)["summary"] + "\ufffd"  # the replacement character
+
+
+def test_a_job_whose_first_page_retries_shows_running_with_the_error(jira_integration):
+    tenant_id, _, integration_id, fake = jira_integration(issues=150)
+    fake.faults.add("500", path_contains="/search/jql", times=2)
+    job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "incremental", trigger="api")
+
+    def retrying_run():
+        with session_scope() as s:
+            return s.scalar(select(EtlTaskRun).where(EtlTaskRun.job_id == job_id, EtlTaskRun.state == "retrying"))
+    deadline = time.monotonic() + 30
+    while (run := retrying_run()) is None:
+        assert time.monotonic() < deadline, "the first page was not retried"
+        time.sleep(0.1)
+    assert "500" in run.error
+    with session_scope() as s:
+        job = s.get(EtlJob, job_id)
+        assert (job.status, job.started_at is not None) == ("running", True), "not `queued` as if no worker had it"
+    job = wait_for_job(job_id, timeout=60)
+    assert (job.status, job.loaded) == ("succeeded", 150)
 
 
 def test_rate_limits_and_server_errors_are_retried_until_complete(jira_integration):
