@@ -611,11 +611,31 @@ def integrations_list(tenant_ref: str | None, as_json: bool) -> int:
                  "schedule_interval_minutes": i.schedule_interval_minutes,
                  "next_sync_at": i.next_sync_at, "last_reconciled_at": i.last_reconciled_at}
                 for i, tname in s.execute(q.order_by(Integration.created_at))]
-    emit(as_json, {"integrations": rows}, lambda: "\n".join(
-        [f"{'ID':36}  {'TENANT':20}  {'NAME':20}  PROVIDER  BASE URL"]
-        + [f"{r['integration_id']}  {r['tenant'][:20]:20}  {r['name'][:20]:20}  {r['provider']:8}  {r['base_url']}"
-           for r in rows]) if rows else "no integrations")
+    emit(as_json, {"integrations": rows}, lambda: _integrations_table(rows))
     return 0
+
+
+def _integrations_table(rows: list[dict]) -> str:
+    """One line per integration: who, what, and whether its data is fresh (last sync, schedule)."""
+    if not rows:
+        return "no integrations"
+
+    def when(value) -> str:
+        return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M}" if value else "never"
+
+    def schedule(r: dict) -> str:
+        if r["schedule_cron"]:
+            text = f"cron {r['schedule_cron']} {r['schedule_timezone'] or 'UTC'}"
+        elif r["schedule_interval_minutes"]:
+            text = f"every {r['schedule_interval_minutes']} min"
+        else:
+            return "-"
+        return text if r["enabled"] else f"{text} (disabled)"
+
+    out = [f"{'ID':36}  {'TENANT':16}  {'NAME':16}  {'PROVIDER':8}  {'LAST SYNC (UTC)':16}  SCHEDULE"]
+    out += [f"{r['integration_id']}  {r['tenant'][:16]:16}  {r['name'][:16]:16}  {r['provider']:8}  "
+            f"{when(r['last_sync_at']):16}  {schedule(r)}" for r in rows]
+    return "\n".join(out)
 
 
 # ---- sync

@@ -3,6 +3,8 @@ the real database, RabbitMQ and worker processes. Beat itself is not run: the te
 functions its tasks call (dispatch_due, reap, request_due, reconcile) with a chosen `now`."""
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 import uuid
@@ -429,7 +431,7 @@ def test_cron_in_a_time_zone_keeps_local_time_across_daylight_saving(jira_integr
 
 
 def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database):
-    from test_cli import add_jira, etl, unique
+    from test_cli import add_jira, etl, etl_command, unique
 
     tenant = unique("sched")
     assert etl("tenants", "create", tenant)[0] == 0
@@ -460,6 +462,10 @@ def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database)
     assert (out["schedule"]["cron"], out["schedule"]["timezone"]) == ("30 7 * * *", "America/New_York")
     local = datetime.fromisoformat(out["schedule"]["next_sync_at"]).astimezone(ZoneInfo("America/New_York"))
     assert (local.hour, local.minute) == (7, 30)
+    listing = subprocess.run([*etl_command(), "integrations", "list", "--tenant", tenant], capture_output=True,
+                             text=True, timeout=60, env=os.environ.copy())
+    line = next(x for x in listing.stdout.splitlines() if x.startswith(integration_id))
+    assert line.split()[4] == "never" and line.endswith("  cron 30 7 * * * America/New_York"), listing.stdout
     code, out, err = etl("integrations", "schedule", integration_id, "--every", "5", "--timezone", "UTC")
     assert code == 2 and "--timezone goes with --schedule" in out["error"]
     code, out, err = etl("integrations", "schedule", integration_id, "--schedule", "* * * * *", "--timezone", "Mars/Base")
