@@ -1,8 +1,9 @@
 """The jobs dashboard (GET /dashboard): a static page that is only a client of the JSON API. Checked
 here: it is served without a key with strict security headers and holds no data; every API route
 and response field its JavaScript uses exists; it never builds markup from data nor keeps the key
-outside sessionStorage; and the flow it drives (list, trigger, poll, cancel, retry) works against
-the real API with a real sync on real workers."""
+outside sessionStorage; every query parameter it sends to the job list (filters, page size, cursor)
+is one the route takes; and the flow it drives (list, filter, load older pages, trigger, poll, cancel,
+retry) works against the real API with a real sync on real workers."""
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,7 @@ import pytest
 
 from api.main import app
 from api.routers import dashboard
-from api.schemas import Integration, Job, JobCounters, JobDetail, TaskRun, TriggerResponse
+from api.schemas import Integration, Job, JobCounters, JobDetail, Page, TaskRun, TriggerResponse
 from api.raw_schemas import RetryResponse
 
 PAGE_FILE = Path(dashboard.__file__).resolve().parent.parent / "static" / "dashboard.html"
@@ -61,6 +62,23 @@ def call(client, key, name, body=None, query=None, **params):
 def missing_routes(routes: dict[str, tuple[str, str]], spec_paths: dict) -> list[str]:
     return [f"{method} {path}" for method, path in routes.values()
             if method.lower() not in spec_paths.get(path, {})]
+
+
+def missing_query_params(names, route_params: dict) -> list[str]:
+    return [name for name in names if name not in route_params]
+
+
+def jobs_route_params() -> dict[str, dict]:
+    """The query parameters of the job list route in the OpenAPI schema, by name."""
+    operation = app.openapi()["paths"][page_routes()["jobs"][1]]["get"]
+    return {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+
+
+def jobs_query(**filters) -> dict:
+    """A query of the job list as the page builds it (jobsQuery): JOBS_QUERY, then the page size, cursor
+    and filters, each under a name the page declares in JOBS_QUERY_PARAMS."""
+    assert set(filters) <= set(js_constant("JOBS_QUERY_PARAMS")), sorted(filters)
+    return {**js_constant("JOBS_QUERY"), **{name: str(value) for name, value in filters.items()}}
 
 
 def script_hash(text: str) -> str:
@@ -119,6 +137,35 @@ def test_the_page_calls_only_routes_that_exist_with_their_methods():
     assert set(js_constant("JOBS_QUERY")) <= jobs_params
 
 
+def test_every_query_parameter_the_page_sends_to_the_job_list_is_one_the_route_takes():
+    params = jobs_route_params()
+    declared = js_constant("JOBS_QUERY_PARAMS")
+    assert set(declared) == {"limit", "cursor", "status", "integration_id"}
+    assert missing_query_params(declared, params) == []
+    # The check bites: a mistyped name (which the API would silently ignore) is reported.
+    assert missing_query_params(["limit", "integration", "state"], params) == ["integration", "state"]
+
+    # Whatever the script puts into a query is declared: JOBS_QUERY's names and those jobsQuery() sets.
+    set_by_script = set(re.findall(r"\bquery\.(\w+) = ", SCRIPT))
+    assert set_by_script and set(js_constant("JOBS_QUERY")) | set_by_script == set(declared)
+    assert "URLSearchParams(query)" in SCRIPT and SCRIPT.count("jobsQuery(") == 2  # defined once, used once
+
+    # The status filter offers exactly the statuses the route accepts.
+    (status_enum,) = [s["enum"] for s in params["status"]["schema"]["anyOf"] if "enum" in s]
+    assert sorted(js_constant("STATUSES")) == sorted(status_enum)
+    assert params["integration_id"]["schema"]["anyOf"][0]["format"] == "uuid"
+    # The page sizes it asks for are within the route's bounds.
+    limit = params["limit"]["schema"]
+    assert int(js_constant("JOBS_QUERY")["limit"]) == js_constant("PAGE_SIZE")
+    assert limit["minimum"] <= js_constant("PAGE_SIZE") <= js_constant("MAX_LIMIT") == limit["maximum"]
+
+    # The filter controls are labelled, with "All" (no parameter) first; "Load older jobs" is a button.
+    for control in ("filter-status", "filter-integration"):
+        assert re.search(rf'<label for="{control}">[^<]+</label>\s*<select id="{control}"[^>]*>'
+                         r'<option value="">All</option></select>', PAGE), control
+    assert '<button type="button" id="older" hidden>Load older jobs</button>' in PAGE
+
+
 def test_the_page_never_builds_markup_from_data_nor_keeps_the_key_outside_the_tab():
     for unsafe in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
                    "localStorage", "document.cookie"):
@@ -155,7 +202,7 @@ def fields(model) -> set[str]:
 def test_the_fields_the_page_reads_are_declared_and_in_the_response_models():
     declared = {name: set(js_constant(name)) for name in (
         "INTEGRATION_FIELDS", "JOB_FIELDS", "COUNTER_FIELDS", "JOB_DETAIL_FIELDS", "TASK_RUN_FIELDS",
-        "TRIGGER_FIELDS", "RETRY_FIELDS")}
+        "TRIGGER_FIELDS", "RETRY_FIELDS", "PAGE_FIELDS")}
     assert declared["INTEGRATION_FIELDS"] <= fields(Integration)
     assert declared["JOB_FIELDS"] <= fields(Job)
     assert declared["COUNTER_FIELDS"] <= fields(JobCounters)
@@ -163,6 +210,7 @@ def test_the_fields_the_page_reads_are_declared_and_in_the_response_models():
     assert declared["TASK_RUN_FIELDS"] <= fields(TaskRun)
     assert declared["TRIGGER_FIELDS"] <= fields(TriggerResponse)
     assert declared["RETRY_FIELDS"] <= fields(RetryResponse)
+    assert declared["PAGE_FIELDS"] <= fields(Page[Job])
 
     # Whatever the script reads from an answer is declared above: the variables that hold answers
     # are named after what they hold (job, run, integ, counters, created, retried, cancelled).
@@ -176,6 +224,7 @@ def test_the_fields_the_page_reads_are_declared_and_in_the_response_models():
     assert read("created") <= declared["TRIGGER_FIELDS"]
     assert read("retried") <= declared["RETRY_FIELDS"]
     assert read("cancelled") <= declared["JOB_FIELDS"]
+    assert read("page") and read("page") <= declared["PAGE_FIELDS"]
     stages = re.search(r"const STAGES = \[(.*?)\n  \];", SCRIPT, flags=re.DOTALL).group(1)
     assert set(re.findall(r'\["(\w+)", "[^"]*"\]', stages)) == declared["COUNTER_FIELDS"]
 
@@ -277,3 +326,30 @@ def test_the_flow_the_page_drives_works_with_a_real_sync(api_client, jira_integr
 
     r = call(api_client, key, "integrations")
     assert r.json()[0]["last_sync_at"], "the integration shows its last sync"
+
+    # The filters and "Load older jobs", with the query names the page sends: two ended jobs, newest first.
+    def listed(**filters) -> tuple[list[str], str | None]:
+        r = call(api_client, key, "jobs", query=jobs_query(**filters))
+        assert r.status_code == 200, r.text
+        page = r.json()
+        assert set(js_constant("PAGE_FIELDS")) <= set(page)
+        for item in page["items"]:
+            assert_job_fields(item)
+        return [item["id"] for item in page["items"]], page["next"]
+
+    assert listed() == ([second, first], None)  # no "Load older jobs": everything is on the first page
+    assert listed(status="cancelled") == ([first], None)
+    assert listed(status="succeeded") == ([second], None)
+    assert listed(status="failed") == ([], None)
+    assert listed(integration_id=integ["id"]) == ([second, first], None)
+    assert listed(integration_id=uuid.uuid4()) == ([], None)
+    assert listed(status="cancelled", integration_id=integ["id"]) == ([first], None)
+    # A page that holds fewer jobs than match has a `next` cursor: the page after it holds the rest.
+    items, cursor = listed(limit=1)
+    assert items == [second] and cursor
+    assert listed(limit=1, cursor=cursor) == ([first], None)
+    items, cursor = listed(limit=1, integration_id=integ["id"])
+    assert items == [second] and listed(limit=1, cursor=cursor, integration_id=integ["id"]) == ([first], None)
+    # A filter the route does not know is refused with a message the page shows, not ignored.
+    r = call(api_client, key, "jobs", query=jobs_query(status="done"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "status"], r.text
