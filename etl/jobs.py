@@ -226,9 +226,9 @@ def release_unloaded(session: Session, job_id) -> int:
     """Run after a cancel or a failure committed. Batches transformed but never loaded go back to
     `extracted` (staging dropped, their raw records back to `pending` for the next job), so every
     batch of an ended job is either loaded or untouched by transform and load, and no staged copy
-    of the data outlives it. Stages still running when
-    the cancel committed roll back when they lock the job (etl.pipeline.stage_scope); this waits for
-    them on the batch locks. Returns the number of batches released."""
+    of the data outlives it. Stages still running when the job ended roll back when they lock the
+    job (etl.pipeline.stage_scope); this waits for them on the batch locks. Returns the number of
+    batches released."""
     batches = list(session.scalars(
         select(EtlBatch).where(EtlBatch.job_id == job_id, EtlBatch.status == "transformed")
         .order_by(EtlBatch.id).with_for_update()

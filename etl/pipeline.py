@@ -132,9 +132,9 @@ def pause_integration(integration_id: uuid.UUID, seconds: float | None) -> None:
 
 def extract_page(batch_id: int) -> FollowUps:
     """Fetch one page and commit the next page's batch with its cursor, then store the raw records
-    in a second transaction. The caller publishes the next page with the
-    transform and load of this one. (Publishing the next page before the store overlaps the two,
-    but on a 2-core machine that is already CPU-bound it measured slower, 829-956 vs 960 issues/s.)"""
+    in a second transaction. The caller publishes the next page with the transform and load of
+    this one. (Publishing the next page before the store overlaps the two, but on a 2-core machine
+    that is already CPU-bound it measured slower, 829-956 vs 960 issues/s.)"""
     follow = FollowUps()
     with stage_scope() as session:
         claimed = claim(session, batch_id, "pending")
