@@ -6,11 +6,60 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import Table, text
+from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 SKIP_COLUMNS = {"id", "loaded_at"}
+
+# What PostgreSQL can hold in each integer type. A source may send anything in a field we load into
+# one (a GitHub PR "number" past 2**31): the upsert casts a whole batch at once, so one such value
+# would fail every record of the batch, and the job with it.
+INTEGER_RANGES = {SmallInteger: (-2**15, 2**15 - 1), Integer: (-2**31, 2**31 - 1), BigInteger: (-2**63, 2**63 - 1)}
+
+
+@lru_cache(maxsize=None)
+def _typed_columns(table: Table) -> tuple[tuple[str, str, tuple[int, int] | None], ...]:
+    """(column, kind, integer range) of the columns a staged value can fail to cast into."""
+    out = []
+    for column in table.columns:
+        kind = type(column.type)
+        if kind in INTEGER_RANGES:
+            out.append((column.name, "integer", INTEGER_RANGES[kind]))
+        elif kind is Float:
+            out.append((column.name, "number", None))
+        elif kind is Boolean:
+            out.append((column.name, "boolean", None))
+    return tuple(out)
+
+
+def unfit_value(table: Table, row: dict) -> str | None:
+    """Why a transformed row cannot be loaded into `table` (a value its column cannot hold), in
+    words for the record's error; None when it fits. Checked per record in the transform, so that
+    a bad record fails alone and the rest of its batch loads."""
+    for name, kind, bounds in _typed_columns(table):
+        value = row.get(name)
+        if value is None:
+            continue
+        if kind == "integer":
+            fits = isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+            if not fits:
+                what = "is out of range" if isinstance(value, int) and not isinstance(value, bool) else "is not an integer"
+                return f"field {name!r}: {_shown(value)} {what} for {table.name}.{name} ({bounds[0]} to {bounds[1]})"
+        elif kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"field {name!r}: {_shown(value)} is not a number"
+        elif kind == "boolean" and not isinstance(value, bool):
+            return f"field {name!r}: {_shown(value)} is not true or false"
+    return None
+
+
+def first_unfit(table: Table, rows: list[dict]) -> str | None:
+    return next((problem for problem in (unfit_value(table, row) for row in rows) if problem), None)
+
+
+def _shown(value) -> str:
+    text_ = repr(value)
+    return text_ if len(text_) <= 40 else text_[:37] + "..."
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ import random
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError, InterfaceError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from etl.config import get_settings
 from etl.db import session_scope
 from etl.jobs import fail_job
-from etl.sources.http import FatalError, RateLimited, RetriableError
+from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,34 @@ def backoff_seconds(retries: int, retry_after: float | None = None) -> float:
     return min(settings.retry_backoff_max, 2 ** retries) * random.uniform(0.5, 1.5)
 
 
+def database_words(exc: SQLAlchemyError) -> str:
+    """What the database said, without the statement or its parameters (SQLAlchemy's str() of an
+    error quotes both): PostgreSQL's primary message, e.g. "integer out of range", or the error
+    class when there is none (a refused connection, whose text names our database's address)."""
+    primary = getattr(getattr(getattr(exc, "orig", None), "diag", None), "message_primary", None)
+    if primary:
+        return primary
+    orig = getattr(exc, "orig", None)
+    return (orig or exc).__class__.__name__
+
+
+def public_message(exc: BaseException) -> str:
+    """A failure in words a tenant may read (job error_details, task runs): the source's own
+    message, or what went wrong in our own code or database without SQL, parameters or traceback.
+    Those stay in the worker's log, with the task id to find them by."""
+    if isinstance(exc, SourceError):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "the task exceeded its time limit"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return f"the database is unavailable ({database_words(exc)})"
+    if isinstance(exc, DBAPIError):
+        return f"the database refused a write: {database_words(exc)}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"a database error ({exc.__class__.__name__})"
+    return f"an internal error ({exc.__class__.__name__}); the worker log has the details"
+
+
 class EtlTask(Task):
     abstract = True
     acks_late = True
@@ -66,14 +94,15 @@ class EtlTask(Task):
         except RetriableError as exc:
             self._retry_or_fail(job_id, exc, exc.message, exc.retry_after)
         except (OperationalError, InterfaceError) as exc:
-            self._retry_or_fail(job_id, exc, f"database unavailable: {exc.orig or exc}", None)
+            self._retry_or_fail(job_id, exc, public_message(exc), None)
         except SoftTimeLimitExceeded as exc:  # a slow source or database: try again, bounded
             self._retry_or_fail(job_id, exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
         except FatalError as exc:
             self._fail(job_id, exc.message, status=exc.status, url=exc.url)
             raise
         except Exception as exc:
-            self._fail(job_id, f"{exc.__class__.__name__}: {exc}")
+            log.exception("task %s of job %s failed", self.request.id, job_id)
+            self._fail(job_id, public_message(exc))
             raise
 
     def _requeue_after_pause(self, exc: RateLimited) -> None:
@@ -128,7 +157,9 @@ class EtlTask(Task):
         self._record(FINISH_RUN, state="succeeded", error=None, task_id=task_id, attempt=self.request.retries)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
-        self._record(FINISH_RUN, state="retrying", error=str(exc)[:2000], task_id=task_id, attempt=self.request.retries)
+        self._record(FINISH_RUN, state="retrying", error=public_message(exc)[:2000], task_id=task_id,
+                     attempt=self.request.retries)
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        self._record(FINISH_RUN, state="failed", error=str(exc)[:2000], task_id=task_id, attempt=self.request.retries)
+        self._record(FINISH_RUN, state="failed", error=public_message(exc)[:2000], task_id=task_id,
+                     attempt=self.request.retries)

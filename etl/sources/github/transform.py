@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from etl.load import unfit_value
+from etl.models import PrCommit, PrReview, PullRequest
 from etl.sources.base import TransformContext, TransformError, TransformResult
 from etl.sources.github.client import COMMIT, PULL, REVIEW, parse_github_datetime, pull_id, pull_id_from_url
 
@@ -105,11 +107,11 @@ def commit_row(external_id: str, commit: dict, ctx: TransformContext) -> dict:
     }
 
 
-TABLES = {PULL: "pull_requests", REVIEW: "pr_reviews", COMMIT: "pr_commits"}
+TABLES = {PULL: PullRequest.__table__, REVIEW: PrReview.__table__, COMMIT: PrCommit.__table__}
 
 
 def transform_github(entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
-    table = TABLES[entity_type]
+    table = str(TABLES[entity_type].name)  # a quoted_name, which orjson refuses as a key
     patterns = ctx.settings.get("bot_patterns") or DEFAULT_BOT_PATTERNS
     result = TransformResult(rows={table: []})
     for raw_id, external_id, payload in raw:
@@ -126,6 +128,10 @@ def transform_github(entity_type: str, raw: list[tuple[int, str, dict]], ctx: Tr
             continue
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.failures[raw_id] = f"unexpected {entity_type} shape: {exc.__class__.__name__}: {exc}"
+            continue
+        problem = unfit_value(TABLES[entity_type], row)
+        if problem:
+            result.failures[raw_id] = problem
             continue
         result.rows[table].append(row)
         result.ok_raw_ids.append(raw_id)

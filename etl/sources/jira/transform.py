@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from etl.load import first_unfit, unfit_value
 from etl.mappings import JIRA_CATEGORY_FALLBACK, TenantMappings
+from etl.models import WorkItem, WorkItemTransition
 from etl.sources.base import TransformContext, TransformError, TransformResult
 from etl.sources.jira.client import parse_jira_datetime
 
@@ -19,6 +21,10 @@ def transform_issues(raw: list[tuple[int, str, dict]], ctx: TransformContext) ->
             continue
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.failures[raw_id] = f"unexpected issue shape: {exc.__class__.__name__}: {exc}"
+            continue
+        problem = unfit_value(WorkItem.__table__, item) or first_unfit(WorkItemTransition.__table__, transitions)
+        if problem:
+            result.failures[raw_id] = problem
             continue
         item["raw_id"] = raw_id
         result.rows["work_items"].append(item)
