@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api.routers import api_keys, health, integrations, jobs, mappings, pipeline, pull_requests, tenants, work_items
 from api.routers import dashboard, metrics, raw_data
 from api.raw_schemas import MAX_STORE_BYTES
+from etl.config import get_settings
 from etl.db import get_engine
 
 API_PREFIX = "/api/v1"
@@ -20,6 +21,9 @@ API_PREFIX = "/api/v1"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    problem = get_settings().api_startup_problem()
+    if problem:
+        raise RuntimeError(problem)  # uvicorn prints it and exits: better than serving unprotected
     yield
     get_engine().dispose()
 

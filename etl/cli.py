@@ -304,7 +304,7 @@ def keys_revoke(tenant_ref: str, key_id: str, as_json: bool) -> int:
     kid = _parse_uuid(key_id, "API key")
     with session_scope() as s:
         tenant = _resolve_tenant(s, tenant_ref)
-        key = revoke_api_key(s, tenant.id, kid)
+        key = revoke_api_key(s, tenant.id, kid, by_admin=True)  # the operator
         if key is None:
             raise CliError(f"tenant {tenant.name} has no API key {kid}; `etl keys list --tenant {tenant.name}` "
                            "shows its keys")

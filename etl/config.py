@@ -24,8 +24,14 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     # HS256 secret of the JWTs the API accepts beside API keys (claim tenant_id); unset: JWTs are refused.
     jwt_secret: SecretStr | None = None
-    # Bearer token Prometheus must send to GET /metrics; unset: /metrics is open (keep it on the
-    # internal network: its labels carry integration ids, never names, data or secrets).
+    # Every JWT must carry exp, at most this far after its iat (or after now, without iat).
+    jwt_max_lifetime_seconds: int = Field(86400, ge=60)
+    # When set, a JWT's iss / aud claim must equal it (and must be present).
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Bearer token Prometheus must send to GET /metrics (its labels carry every tenant's integration
+    # ids). Required in production: the API refuses to start without it. Unset in development:
+    # /metrics is open (the demo, tests).
     metrics_token: SecretStr | None = None
 
     # Pipeline tuning
@@ -56,7 +62,7 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(30, ge=1)
     job_retention_days: int = Field(365, ge=1)
 
-    @field_validator("jwt_secret", "metrics_token", mode="before")
+    @field_validator("jwt_secret", "metrics_token", "jwt_issuer", "jwt_audience", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
@@ -76,6 +82,18 @@ class Settings(BaseSettings):
                 "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or unset it to disable JWTs"
             )
         return self
+
+    def api_startup_problem(self) -> str | None:
+        """What stops the API from serving in production, in words; None when nothing does. Only
+        the API serves /metrics, so workers and the CLI do not need its token."""
+        if self.environment != "production":
+            return None
+        token = self.metrics_token.get_secret_value().strip() if self.metrics_token else ""
+        if token.lower() in PLACEHOLDERS or token.lower().startswith("change-me"):
+            return ("ETL_METRICS_TOKEN is missing or a placeholder: in production /metrics needs a bearer token "
+                    "(it lists every tenant's integration ids); set it and give Prometheus the same value "
+                    "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return None
 
 
 @lru_cache

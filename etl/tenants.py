@@ -106,29 +106,17 @@ def looks_like_jwt(token: str) -> bool:
 
 def authenticate_jwt(session: Session, token: str) -> tuple[uuid.UUID, list[str]]:
     """The tenant selected by the `tenant_id` claim of an HS256 JWT signed with ETL_JWT_SECRET, and
-    the scopes its optional `scope` claim grants (read and write without one). `exp` and `nbf` are
-    checked when present. Raises InvalidJwt naming the problem."""
-    secret = get_settings().jwt_secret
-    if secret is None:
+    the scopes its optional `scope` claim grants (read and write without one). `exp` is required
+    and may lie at most ETL_JWT_MAX_LIFETIME_SECONDS after `iat` (or after now, without `iat`):
+    a token without one would work forever once leaked. `iss` and `aud` must match ETL_JWT_ISSUER
+    and ETL_JWT_AUDIENCE when those are set; `nbf` is checked when present. Raises InvalidJwt
+    naming the problem."""
+    settings = get_settings()
+    if settings.jwt_secret is None:
         raise InvalidJwt("JWT authentication is disabled on this server (ETL_JWT_SECRET is not set); "
                          "send an API key instead")
-    try:
-        claims = jwt.decode(token, secret.get_secret_value(), algorithms=[JWT_ALGORITHM],
-                            options={"require": [JWT_TENANT_CLAIM]})
-    except jwt.ExpiredSignatureError:
-        raise InvalidJwt("JWT expired (its exp claim is in the past): get a new token") from None
-    except jwt.InvalidSignatureError:
-        raise InvalidJwt("JWT signature is invalid: the token was not signed with this server's ETL_JWT_SECRET") from None
-    except jwt.MissingRequiredClaimError as exc:
-        raise InvalidJwt(f"JWT has no {exc.claim} claim: it must name the tenant by id") from None
-    except jwt.ImmatureSignatureError:
-        raise InvalidJwt("JWT is not valid yet (its nbf or iat claim is in the future)") from None
-    except jwt.InvalidAlgorithmError:
-        raise InvalidJwt(f"JWT must be signed with {JWT_ALGORITHM}") from None
-    except jwt.DecodeError as exc:
-        raise InvalidJwt(f"JWT is malformed: {exc}") from None
-    except jwt.InvalidTokenError as exc:
-        raise InvalidJwt(f"invalid JWT: {exc}") from None
+    claims = _decode_jwt(token, settings)
+    _check_jwt_lifetime(claims, settings.jwt_max_lifetime_seconds)
     try:
         tenant_id = uuid.UUID(str(claims[JWT_TENANT_CLAIM]))
     except ValueError:
@@ -136,6 +124,51 @@ def authenticate_jwt(session: Session, token: str) -> tuple[uuid.UUID, list[str]
     if session.get(Tenant, tenant_id) is None:
         raise InvalidJwt(f"JWT {JWT_TENANT_CLAIM} claim names no tenant of this server: {tenant_id}")
     return tenant_id, _jwt_scopes(claims)
+
+
+def _decode_jwt(token: str, settings) -> dict:
+    required = [JWT_TENANT_CLAIM, "exp"] + [c for c, v in (("iss", settings.jwt_issuer),
+                                                             ("aud", settings.jwt_audience)) if v]
+    try:
+        return jwt.decode(token, settings.jwt_secret.get_secret_value(), algorithms=[JWT_ALGORITHM],
+                          issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                          options={"require": required})
+    except jwt.ExpiredSignatureError:
+        raise InvalidJwt("JWT expired (its exp claim is in the past): get a new token") from None
+    except jwt.InvalidSignatureError:
+        raise InvalidJwt("JWT signature is invalid: the token was not signed with this server's ETL_JWT_SECRET") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidJwt(f"JWT has no {exc.claim} claim: {_REQUIRED_CLAIM_HINT.get(exc.claim, 'it is required')}") from None
+    except jwt.ImmatureSignatureError:
+        raise InvalidJwt("JWT is not valid yet (its nbf or iat claim is in the future)") from None
+    except jwt.InvalidAlgorithmError:
+        raise InvalidJwt(f"JWT must be signed with {JWT_ALGORITHM}") from None
+    except jwt.InvalidIssuerError:
+        raise InvalidJwt(f"JWT iss claim is not this server's issuer ({settings.jwt_issuer})") from None
+    except jwt.InvalidAudienceError:
+        expected = settings.jwt_audience or "none: this server sets no ETL_JWT_AUDIENCE"
+        raise InvalidJwt(f"JWT aud claim is not this server's audience ({expected})") from None
+    except jwt.DecodeError as exc:
+        raise InvalidJwt(f"JWT is malformed: {exc}") from None
+    except jwt.InvalidTokenError as exc:
+        raise InvalidJwt(f"invalid JWT: {exc}") from None
+
+
+_REQUIRED_CLAIM_HINT = {
+    JWT_TENANT_CLAIM: "it must name the tenant by id",
+    "exp": "every token must expire (set exp, at most ETL_JWT_MAX_LIFETIME_SECONDS ahead)",
+    "iss": "this server requires its issuer (ETL_JWT_ISSUER)",
+    "aud": "this server requires its audience (ETL_JWT_AUDIENCE)",
+}
+
+
+def _check_jwt_lifetime(claims: dict, max_lifetime: int) -> None:
+    issued = claims.get("iat")
+    start = issued if isinstance(issued, (int, float)) and not isinstance(issued, bool) else datetime.now(timezone.utc).timestamp()
+    lifetime = claims["exp"] - start
+    if lifetime > max_lifetime:
+        raise InvalidJwt(f"JWT lives {int(lifetime)}s (exp - {'iat' if start == issued else 'now'}), longer than this "
+                         f"server allows ({max_lifetime}s, ETL_JWT_MAX_LIFETIME_SECONDS): mint a shorter-lived token")
 
 
 def _jwt_scopes(claims: dict) -> list[str]:
@@ -160,11 +193,19 @@ def tenant_api_keys(session: Session, tenant_id: uuid.UUID) -> list[ApiKey]:
     ))
 
 
-def revoke_api_key(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
-    """Revoke one of the tenant's keys (again is harmless); None if the tenant has no such key."""
+class AdminKeyProtected(Exception):
+    """A key that is not an admin key tried to revoke one."""
+
+
+def revoke_api_key(session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, *, by_admin: bool) -> ApiKey | None:
+    """Revoke one of the tenant's keys (again is harmless); None if the tenant has no such key.
+    Only an admin key revokes an admin key: otherwise a leaked tenant key could lock the operator
+    out of tenant management."""
     key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id))
     if key is None:
         return None
+    if key.is_admin and not by_admin:
+        raise AdminKeyProtected(f"API key {key_id} is an admin key: only an admin key can revoke it")
     key.revoked_at = key.revoked_at or datetime.now(timezone.utc)
     session.flush()
     return key

@@ -117,7 +117,7 @@ def test_unknown_and_revoked_keys_are_401(api_client, make_tenant, db):
     tenant_id, key = make_tenant()
     assert api_client.get("/api/v1/integrations", headers=auth(key)).status_code == 200
     key_row: ApiKey = authenticate(db, key)
-    assert revoke_api_key(db, tenant_id, key_row.id)
+    assert revoke_api_key(db, tenant_id, key_row.id, by_admin=False)
     db.commit()
     r = api_client.get("/api/v1/integrations", headers=auth(key))
     assert r.status_code == 401

@@ -4,6 +4,7 @@ do. Through the API, a JWT's `scope` claim, the `etl keys` CLI and the 0008 data
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
@@ -96,7 +97,8 @@ def test_scopes_are_validated_when_a_key_is_created(api_client, make_tenant):
 
 
 def make_jwt(claims: dict) -> str:
-    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+    return jwt.encode({"exp": datetime.now(timezone.utc) + timedelta(minutes=5), **claims}, JWT_SECRET,
+                      algorithm="HS256")
 
 
 def test_a_jwt_scope_claim_limits_it_like_a_key(api_client, jira_integration, settings_env):  # noqa: F811

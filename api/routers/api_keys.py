@@ -11,7 +11,7 @@ from api.admin_schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
 from api.deps import PrincipalDep, SessionDep, not_found
 from api.schemas import Message
 from etl.models import ApiKey as ApiKeyRow
-from etl.tenants import issue_api_key, revoke_api_key, tenant_api_keys
+from etl.tenants import AdminKeyProtected, issue_api_key, revoke_api_key, tenant_api_keys
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,15 @@ def list_api_keys(session: SessionDep, principal: PrincipalDep) -> list[ApiKey]:
     "/{key_id}",
     response_model=ApiKey,
     summary="Revoke an API key: it is refused (401) from now on",
-    responses={404: {"model": Message}},
+    description="Only an admin key can revoke an admin key.",
+    responses={403: {"model": Message, "description": "an admin key, and the caller is not one"},
+               404: {"model": Message}},
 )
 def revoke(key_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ApiKey:
-    row = revoke_api_key(session, principal.tenant_id, key_id)
+    try:
+        row = revoke_api_key(session, principal.tenant_id, key_id, by_admin=principal.is_admin)
+    except AdminKeyProtected as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     if row is None:
         raise not_found(f"API key {key_id}")
     session.commit()
