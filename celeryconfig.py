@@ -28,6 +28,10 @@ if broker_url.startswith("filesystem://"):
 else:
     broker_transport_options = {"confirm_publish": True}
 broker_connection_retry_on_startup = True
+# A worker publishing a stage's follow-ups rides out a broker restart of about 30 s (Celery's
+# default gives up after about a second); past that the task is requeued, not acked (EtlTask).
+# Callers someone waits for (the API, the dispatcher) pass a fail-fast policy of their own.
+task_publish_retry_policy = {"max_retries": 12, "interval_start": 0.5, "interval_step": 1, "interval_max": 3}
 # No result backend: job state lives in our own tables (etl_jobs, etl_batches, etl_task_runs).
 result_backend = None
 task_ignore_result = True

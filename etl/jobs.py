@@ -82,12 +82,17 @@ def create_job(
     return job, [b.id for b in batches]
 
 
+# Someone is waiting for the answer (an API request, the dispatcher): give up on the broker within
+# about 2 s and say so, rather than the workers' patient policy (celeryconfig).
+FAIL_FAST_PUBLISH = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+
+
 def publish_extract(job_id: uuid.UUID, batch_ids: list[int], *, fail_fast: bool = False,
                     trigger: str | None = None) -> None:
     """Publish extract tasks. Call only after the transaction that created the batches committed."""
     from etl.tasks import publish_extract as publish
 
-    policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1} if fail_fast else None
+    policy = FAIL_FAST_PUBLISH if fail_fast else None
     for batch_id in batch_ids:
         publish(str(job_id), batch_id, lane_of(trigger), retry=True, retry_policy=policy)
 
@@ -162,7 +167,7 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
         session.commit()
         job_id = job.id
     try:
-        publish_process(str(job_id), batch_ids)
+        publish_process(str(job_id), batch_ids, retry_policy=FAIL_FAST_PUBLISH)
     except (KombuOperationalError, OSError) as exc:
         with session_factory() as session:
             fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")

@@ -12,6 +12,14 @@ STAGES = ("extract", "transform", "load")
 SCHEDULED = "scheduled"
 
 
+def stage_task_id(job_id, stage: str, batch_id: int) -> str:
+    """One task id per (job, stage, batch). A re-publish of the same work (a redelivery's
+    follow-ups, the reaper's re-drive) shares it, so etl_task_runs counts its deliveries on one row,
+    a cancel can revoke a job's queued tasks without a registry of what was published, and a
+    redelivered stage can tell whether a follow-up ever started."""
+    return f"{job_id}.{stage}.{batch_id}"
+
+
 def lane_of(trigger: str | None) -> str | None:
     return SCHEDULED if trigger == "schedule" else None
 

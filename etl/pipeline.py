@@ -1,8 +1,10 @@
 """The three stages as plain functions (tasks only wire them to queues; tests can call them).
 
 A batch is one extracted page. Each stage claims the batch with a row lock and checks that it is
-in the status the stage expects; a redelivered or duplicated task finds it moved on and does
-nothing. Each function returns what to publish, and the caller publishes only after commit."""
+in the status the stage expects. A redelivered or duplicated task that finds it moved on does not
+redo the work, but re-publishes what the batch's committed state calls for and nobody started yet:
+its first delivery may have died between its commit and its publish (a SIGKILL, a broker outage).
+Each function returns what to publish, and the caller publishes only after commit."""
 from __future__ import annotations
 
 import logging
@@ -18,10 +20,10 @@ from sqlalchemy.orm import Session
 from etl.db import scope_to_tenant, session_scope
 from etl.extract_state import ExtractState, save_validators
 from etl.integrations import credentials_of
-from etl.lanes import lane_of
+from etl.lanes import lane_of, stage_task_id
 from etl.jobs import finish_if_complete, lock_job, refresh_counters
 from etl.mappings import load_mappings
-from etl.models import JOB_ACTIVE_STATUSES, EtlBatch, EtlJob, Integration, RawExtractionData, SyncState
+from etl.models import JOB_ACTIVE_STATUSES, EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.raw import store_records
 from etl.sources import get_source
 from etl.sources.base import TransformContext, TransformResult
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 class FollowUps:
     extract: list[int] = field(default_factory=list)  # batch ids whose page is to be fetched
     process: list[int] = field(default_factory=list)  # batch ids to transform then load
+    load: list[int] = field(default_factory=list)  # batch ids transformed, to load
     lane: str | None = None  # etl.lanes: scheduled jobs travel in their own queues
 
 
@@ -55,6 +58,46 @@ def claim(session: Session, batch_id: int, expected: str) -> tuple[EtlBatch, Etl
         log.info("batch %s is %s, not %s: duplicate delivery, nothing to do", batch_id, batch.status, expected)
         return None
     return batch, job
+
+
+def implied_follow_ups(session: Session, batch_id: int) -> FollowUps:
+    """What a batch's committed state calls for, for a delivery that found it moved on: the
+    transform and load of an extracted batch, the load of a transformed one, the extract of its
+    stream's next page while that is pending. Only work that no task ever started is returned:
+    whatever started is redelivered by RabbitMQ if its worker dies, and re-publishing it would
+    send a shadow chain of duplicates after the real one. Duplicates are harmless anyway (every
+    stage claims by status); silence is what stalls a job."""
+    batch = session.get(EtlBatch, batch_id)
+    if batch is None:
+        return FollowUps()
+    job = session.get(EtlJob, batch.job_id)
+    if job.status not in JOB_ACTIVE_STATUSES:
+        return FollowUps()
+    follow = FollowUps(lane=lane_of(job.trigger))
+    if batch.status == "extracted":
+        follow.process = _not_started(session, job.id, "transform", [batch.id])
+    elif batch.status == "transformed":
+        follow.load = _not_started(session, job.id, "load", [batch.id])
+    follow.extract = _not_started(session, job.id, "extract", _pending_next_batch(session, batch))
+    if follow.extract or follow.process or follow.load:
+        log.warning("batch %s (%s) of job %s: re-publishing what never started: extract %s, process %s, load %s",
+                    batch.id, batch.status, job.id, follow.extract, follow.process, follow.load)
+    return follow
+
+
+def _pending_next_batch(session: Session, batch: EtlBatch) -> list[int]:
+    next_id = session.scalar(
+        select(EtlBatch.id).where(EtlBatch.job_id == batch.job_id, EtlBatch.stream == batch.stream,
+                                  EtlBatch.seq == batch.seq + 1, EtlBatch.status == "pending"))
+    return [next_id] if next_id is not None else []
+
+
+def _not_started(session: Session, job_id: uuid.UUID, stage: str, batch_ids: list[int]) -> list[int]:
+    if not batch_ids:
+        return []
+    ids = {stage_task_id(job_id, stage, b): b for b in batch_ids}
+    started = set(session.scalars(select(EtlTaskRun.task_id).where(EtlTaskRun.task_id.in_(ids))))
+    return [b for task_id, b in ids.items() if task_id not in started]
 
 
 def _touch(batch: EtlBatch) -> None:
@@ -139,7 +182,7 @@ def extract_page(batch_id: int) -> FollowUps:
     with stage_scope() as session:
         claimed = claim(session, batch_id, "pending")
         if claimed is None:
-            return follow
+            return implied_follow_ups(session, batch_id)
         batch, job = claimed
         follow.lane = lane_of(job.trigger)
         if job.status == "queued":
@@ -170,6 +213,8 @@ def extract_page(batch_id: int) -> FollowUps:
             )
             if next_id is not None:
                 follow.extract.append(next_id)
+            else:  # an earlier attempt committed it, then died before its store and its publish
+                follow.extract = _not_started(session, job.id, "extract", _pending_next_batch(session, batch))
         tenant_id, integration_id, job_id = job.tenant_id, integration.id, job.id
 
     with stage_scope() as session:

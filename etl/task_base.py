@@ -11,7 +11,8 @@ import logging
 import random
 
 from celery import Task
-from celery.exceptions import SoftTimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
@@ -104,6 +105,18 @@ class EtlTask(Task):
             log.exception("task %s of job %s failed", self.request.id, job_id)
             self._fail(job_id, public_message(exc))
             raise
+
+    def publish_or_requeue(self, publish, *args) -> None:
+        """Publish a stage's follow-ups after its commit. The publish retries by the app's
+        task_publish_retry_policy (about 30 s); a broker that stays away longer must not lose them:
+        the message goes back to the queue instead of being acked, and its redelivery re-publishes
+        what the committed state implies (etl.pipeline.implied_follow_ups). Never a job failure."""
+        try:
+            publish(*args)
+        except (BrokerError, OSError) as exc:
+            log.warning("task %s could not publish its follow-ups (%s); it will be redelivered", self.request.id,
+                        exc.__class__.__name__)
+            raise Reject(exc, requeue=True) from exc
 
     def _requeue_after_pause(self, exc: RateLimited) -> None:
         """A spent rate limit is not a failure: the same work is published again for after the

@@ -6,19 +6,12 @@ from celery import chain
 
 from etl import pipeline
 from etl.celery_app import app
-from etl.lanes import STAGES, queue_for
+from etl.lanes import STAGES, queue_for, stage_task_id
 
 STAGE_LIMITS = {"soft_time_limit": 120, "time_limit": 180}
 
 
 REVOKE_CHUNK = 1000  # ids per revoke broadcast: keeps each control message small
-
-
-def stage_task_id(job_id: str, stage: str, batch_id: int) -> str:
-    """One task id per (job, stage, batch). A re-publish of the same work (a redelivery's
-    follow-ups, the reaper's re-drive) shares it, so etl_task_runs counts its deliveries on one row,
-    and a cancel can revoke a job's queued tasks without a registry of what was published."""
-    return f"{job_id}.{stage}.{batch_id}"
 
 
 def publish_extract(job_id: str, batch_id: int, lane: str | None = None, **options) -> None:
@@ -33,6 +26,8 @@ def publish_follow_ups(job_id: str, follow: pipeline.FollowUps | None) -> None:
     for batch_id in follow.extract:
         publish_extract(job_id, batch_id, follow.lane)
     publish_process(job_id, follow.process, follow.lane)
+    for batch_id in follow.load:
+        publish_load(job_id, batch_id, follow.lane)
 
 
 def _load_signature(job_id: str, batch_id: int, lane: str | None):
@@ -40,12 +35,12 @@ def _load_signature(job_id: str, batch_id: int, lane: str | None):
                                                queue=queue_for("load", lane))
 
 
-def publish_process(job_id: str, batch_ids: list[int], lane: str | None = None) -> None:
+def publish_process(job_id: str, batch_ids: list[int], lane: str | None = None, **options) -> None:
     """Transform then load each batch (a chain: load is published when transform returns)."""
     for batch_id in batch_ids:
         transform = transform_batch.si(job_id, batch_id).set(
             task_id=stage_task_id(job_id, "transform", batch_id), queue=queue_for("transform", lane))
-        chain(transform, _load_signature(job_id, batch_id, lane)).apply_async()
+        chain(transform, _load_signature(job_id, batch_id, lane)).apply_async(**options)
 
 
 def publish_load(job_id: str, batch_id: int, lane: str | None = None) -> None:
@@ -63,7 +58,7 @@ def revoke_tasks(job_id: str, batch_ids: list[int]) -> None:
 @app.task(bind=True, name="etl.extract.page", stage="extract", **STAGE_LIMITS)
 def extract_page(self, job_id: str, batch_id: int) -> None:
     follow = self.run_stage(job_id, pipeline.extract_page, batch_id)
-    publish_follow_ups(job_id, follow)
+    self.publish_or_requeue(publish_follow_ups, job_id, follow)
 
 
 @app.task(bind=True, name="etl.transform.batch", stage="transform", **STAGE_LIMITS)

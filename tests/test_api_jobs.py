@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from etl.celery_app import app
 from etl.db import session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
-from etl.tasks import stage_task_id
+from etl.lanes import stage_task_id
 from tests.waiting import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("workers")
