@@ -24,18 +24,25 @@ os.environ.setdefault("ETL_SECRET_KEY", "test-secret-key-for-the-suite")
 os.environ["ETL_SYNC_OVERLAP_SECONDS"] = os.environ.get("ETL_SYNC_OVERLAP_SECONDS", "60")
 
 
-def _rabbitmqctl(*args: str) -> bool:
+def _rabbitmqctl(*args: str) -> None:
+    """Run rabbitmqctl; raise with what it said when it fails."""
+    command = " ".join(["rabbitmqctl", *args])
     try:
-        return subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        done = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"`{command}` could not run: {exc}") from exc
+    if done.returncode != 0:
+        raise RuntimeError(f"`{command}` failed (exit {done.returncode}): "
+                           f"{(done.stderr or done.stdout).strip()}")
 
 
 def _setup_vhost() -> str:
-    """A vhost per test run keeps our queues away from anyone else's workers on this broker."""
-    if _rabbitmqctl("add_vhost", VHOST) and _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"):
-        return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
-    return "amqp://guest:guest@127.0.0.1:5672//"
+    """A vhost per test run keeps our queues away from anyone else's workers on this broker. No
+    fallback to the default vhost: the suite would then share queues with other people's workers
+    (set ETL_BROKER_URL to choose a broker yourself)."""
+    _rabbitmqctl("add_vhost", VHOST)
+    _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 if "ETL_BROKER_URL" not in os.environ:
