@@ -366,6 +366,12 @@ class TcpProxy:
     def is_cut(self) -> bool:
         return self._listener is None
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections carried right now."""
+        with self._lock:
+            return len(self._conns) // 2
+
     def restore(self) -> None:
         with self._lock:
             if self._listener is not None:

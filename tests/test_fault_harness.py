@@ -85,7 +85,7 @@ def test_tcp_proxy_cut_breaks_open_and_new_connections_and_restore_lets_new_ones
 
 def test_workers_on_a_private_stack_sync_and_a_killed_worker_leaves_nothing_behind(private_stack, fake_jira):
     t0 = time.monotonic()
-    stack = private_stack()
+    stack = private_stack(proxied=True)
     stack_s = time.monotonic() - t0
     fake = fake_jira(issues=120)
     tenant_id, integration_id = stack.add_jira(fake)
@@ -96,6 +96,7 @@ def test_workers_on_a_private_stack_sync_and_a_killed_worker_leaves_nothing_behi
     with stack.session() as s:
         assert s.scalar(select(func.count()).select_from(WorkItem)
                         .where(WorkItem.integration_id == integration_id)) == 120
+    assert stack.db_proxy.open_connections and stack.broker_proxy.open_connections  # workers go through them
 
     killed = stack.workers.kill("extract")
     assert len(killed) >= 3  # the main process and its two pool children
