@@ -47,12 +47,20 @@ def free_port() -> int:
 
 
 def alive(pid: int) -> bool:
-    """The process exists and is not a zombie waiting to be reaped."""
+    """Some thread of the process still runs. A killed multi-threaded process (beam, postgres
+    with parallel workers) shows its main thread as a zombie while the others are still exiting
+    and still hold its sockets: it is gone only when every thread is a zombie or gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    for task in tasks:
+        try:
+            if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def descendants(pid: int) -> list[int]:
@@ -100,11 +108,19 @@ def kill_tree(pid: int, timeout: float = 30) -> list[int]:
 
 
 def port_open(port: int) -> bool:
+    """Something listens on 127.0.0.1:port. (A connection to a free port of the ephemeral range
+    can, rarely, be given that same port as its source and connect to itself: that is no listener.)"""
     try:
-        socket.create_connection((LOOPBACK, port), timeout=1).close()
-        return True
+        with socket.create_connection((LOOPBACK, port), timeout=1) as s:
+            return s.getsockname() != s.getpeername()
     except OSError:
         return False
+
+
+def listeners(port: int) -> str:
+    """Who listens on a port (for error messages)."""
+    done = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True)
+    return done.stdout.strip() or "nobody"
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------
@@ -308,6 +324,8 @@ class PrivateRabbitMQ:
             raise RuntimeError(f"RabbitMQ node {self.node} is not running")
         pids = kill_tree(self.proc.pid)
         self.proc.wait(10)
+        if port_open(self.port):
+            raise RuntimeError(f"port {self.port} still answers after the node was killed: {listeners(self.port)}")
         return pids
 
     def stop(self, timeout: float = 60) -> None:
@@ -477,9 +495,11 @@ def publishing_to(broker_url: str) -> Iterator[None]:
 
 
 def _point_app_at(app, url: str) -> None:
+    # Both pools are built lazily from the URL and kept: forget them so the next publish builds
+    # them for the new one. (app.close() would also forget the pool, but deregisters the app.)
     app.conf.broker_url = url
-    app.close()  # forgets the connection pool, which is bound to the old URL ...
-    app.amqp._producer_pool = None  # ... and the producer pool built on it
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 class Stack:
