@@ -12,11 +12,16 @@ from pathlib import Path
 
 import pytest
 
+# Killable PostgreSQL and RabbitMQ, a TCP proxy and a private stack for fault tests (no etl import).
+from tests.faults import kill_tree
+from tests.faults import private_postgres, private_rabbitmq, private_stack, tcp_proxy  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
 ADMIN_DSN = os.environ.get("PULSE_TEST_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_DB = f"pulse_test_{RUN_ID}"
 VHOST = f"pulse_test_{RUN_ID}"
+LOGDIR = Path(os.environ.get("PULSE_TEST_LOGDIR", f"/tmp/pulse-test-{RUN_ID}"))
 
 # Settings are read once per process: set them before anything imports etl.
 os.environ["ETL_DATABASE_URL"] = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + TEST_DB
@@ -24,18 +29,25 @@ os.environ.setdefault("ETL_SECRET_KEY", "test-secret-key-for-the-suite")
 os.environ["ETL_SYNC_OVERLAP_SECONDS"] = os.environ.get("ETL_SYNC_OVERLAP_SECONDS", "60")
 
 
-def _rabbitmqctl(*args: str) -> bool:
+def _rabbitmqctl(*args: str) -> None:
+    """Run rabbitmqctl; raise with what it said when it fails."""
+    command = " ".join(["rabbitmqctl", *args])
     try:
-        return subprocess.run(["rabbitmqctl", *args], capture_output=True, timeout=60).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+        done = subprocess.run(["rabbitmqctl", *args], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"`{command}` could not run: {exc}") from exc
+    if done.returncode != 0:
+        raise RuntimeError(f"`{command}` failed (exit {done.returncode}): "
+                           f"{(done.stderr or done.stdout).strip()}")
 
 
 def _setup_vhost() -> str:
-    """A vhost per test run keeps our queues away from anyone else's workers on this broker."""
-    if _rabbitmqctl("add_vhost", VHOST) and _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"):
-        return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
-    return "amqp://guest:guest@127.0.0.1:5672//"
+    """A vhost per test run keeps our queues away from anyone else's workers on this broker. No
+    fallback to the default vhost: the suite would then share queues with other people's workers
+    (set ETL_BROKER_URL to choose a broker yourself)."""
+    _rabbitmqctl("add_vhost", VHOST)
+    _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+    return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 if "ETL_BROKER_URL" not in os.environ:
@@ -168,33 +180,47 @@ def jira_integration(make_tenant, fake_jira):
 class Workers:
     """Real `celery -A etl worker` processes, one per queue, as an operator runs them."""
 
-    def __init__(self):
+    def __init__(self, logdir: Path | None = None):
         self.procs: dict[str, subprocess.Popen] = {}
-        self.logdir = Path(os.environ.get("PULSE_TEST_LOGDIR", f"/tmp/pulse-test-{RUN_ID}"))
+        self.logdir = logdir or LOGDIR
         self.logdir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, queue: str, concurrency: int = 2, name: str | None = None) -> subprocess.Popen:
+    def start(self, queue: str, concurrency: int = 2, name: str | None = None,
+              env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start a worker for `queue` (again, after a kill, with the same name). `env` replaces
+        this process's environment, e.g. to point the worker at another database or broker."""
         name = name or queue
-        log = open(self.logdir / f"worker-{name}.log", "ab")
+        logfile = self.logdir / f"worker-{name}.log"
+        log = open(logfile, "ab")
+        started_at = log.tell()  # the log is appended to: readiness is read from this run's part
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "etl", "worker", "-Q", queue, "-c", str(concurrency),
              "-n", f"{name}-{RUN_ID}@%h", "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=os.environ.copy() if env is None else env, stdout=log, stderr=subprocess.STDOUT,
         )
+        log.close()
         self.procs[name] = proc
-        self._wait_ready(name, proc)
+        self._wait_ready(name, proc, started_at)
         return proc
 
-    def _wait_ready(self, name: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    def _wait_ready(self, name: str, proc: subprocess.Popen, offset: int, timeout: float = 60) -> None:
         logfile = self.logdir / f"worker-{name}.log"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"worker {name} exited: {logfile.read_text()[-3000:]}")
-            if b" ready." in logfile.read_bytes():
+            if b" ready." in logfile.read_bytes()[offset:]:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker {name} not ready after {timeout}s: {logfile.read_text()[-3000:]}")
+
+    def kill(self, name: str) -> list[int]:
+        """SIGKILL the worker's main process and its pool children at once, as a crash (or an OOM
+        kill of the container) would; returns their pids, all gone. start() it again after."""
+        proc = self.procs.pop(name)
+        pids = kill_tree(proc.pid)
+        proc.wait(10)
+        return pids
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -203,7 +229,7 @@ class Workers:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                kill_tree(proc.pid)  # its pool children too, or they would outlive the test
                 proc.wait()
 
     def stop_all(self) -> None:
@@ -219,6 +245,20 @@ def workers(database):
         w.start(queue)
     yield w
     w.stop_all()
+
+
+@pytest.fixture
+def make_workers():
+    """make_workers() -> a Workers of the test's own (its logs in a sub-folder), stopped afterwards."""
+    made = []
+
+    def make() -> Workers:
+        made.append(Workers(LOGDIR / f"own-{uuid.uuid4().hex[:6]}"))
+        return made[-1]
+
+    yield make
+    for w in made:
+        w.stop_all()
 
 
 @pytest.fixture

@@ -570,21 +570,18 @@ def test_bots_have_type_bot_and_data_is_deterministic(gh, http):
     assert all(not nokeys.expected("acme/api", m)["work_item_keys"] for m in nokeys.pr_numbers("acme/api"))
 
 
-def test_speed_walk_and_details():
+def test_large_repository_walk_and_details():
+    """How fast this runs is measured by bench/fake_github.py, not asserted here."""
     fake = FakeGitHub(repos={"big/repo": 3000}, seed=5, now=NOW, rate_limit=100_000)
     srv = fake.serve()
     try:
         s = session_for()
-        t0 = time.monotonic()
         items, responses = walk(s, f"{srv.url}/repos/big/repo/pulls", state="all", sort="updated",
                                 direction="desc", per_page=100)
-        walk_s = time.monotonic() - t0
         assert len(items) == 3000 and len(responses) == 30
-        t0 = time.monotonic()
+        assert len({it["number"] for it in items}) == 3000
         for it in items[:500]:
             assert s.get(it["url"]).status_code == 200
-        detail_s = time.monotonic() - t0
-        assert walk_s < 5 and detail_s < 5, (walk_s, detail_s)
     finally:
         srv.stop()
 

@@ -415,6 +415,77 @@ def test_fault_malformed_json_slow_and_401(cloud, http):
     assert r.status_code == 401 and r.json() == MSG_401
 
 
+def test_fault_empty_200_and_html_200(cloud, http):
+    url = f"{cloud.url}/rest/api/3/search/jql"
+    cloud.faults.add("empty_200", path_contains="/search/jql")
+    r = http.get(url, params={"jql": "project = ABC"})
+    assert (r.status_code, r.headers["Content-Length"], r.content) == (200, "0", b"")
+    cloud.faults.add("html_200", path_contains="/search/jql")
+    r = http.get(url, params={"jql": "project = ABC"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert b"maintenance" in r.content and int(r.headers["Content-Length"]) == len(r.content)
+    with pytest.raises(requests.JSONDecodeError):
+        r.json()
+    assert http.get(url, params={"jql": "project = ABC"}).json()["issues"]
+
+
+def test_fault_truncated_body_is_cut_short_on_the_wire(cloud, http):
+    url = f"{cloud.url}/rest/api/3/search/jql"
+    cloud.faults.add("truncated", path_contains="/search/jql")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        http.get(url, params={"jql": "project = ABC", "fields": "summary"})
+    r = http.get(url, params={"jql": "project = ABC", "fields": "summary"}, stream=True)
+    assert r.status_code == 200 and int(r.headers["Content-Length"]) > 0  # the next answer is whole
+    assert orjson.loads(r.content)["issues"]
+
+
+def test_fault_pages_that_break_the_cloud_protocol(cloud, http):
+    url = f"{cloud.url}/rest/api/3/search/jql"
+    params = {"jql": "project = ABC", "maxResults": 10}
+    first = http.get(url, params=params).json()
+    cloud.faults.add("no_issues", path_contains="/search/jql")
+    page = http.get(url, params=params).json()
+    assert "issues" not in page and page["nextPageToken"] == first["nextPageToken"] and page["isLast"] is False
+    cloud.faults.add("missing_islast", path_contains="/search/jql")
+    page = http.get(url, params=params).json()
+    assert "isLast" not in page and page["issues"] == first["issues"]
+    # repeat_token waits for a request that carries a token: the first page is served as usual
+    cloud.faults.add("repeat_token", path_contains="/search/jql")
+    assert http.get(url, params=params).json() == first
+    token = first["nextPageToken"]
+    page = http.get(url, params={**params, "nextPageToken": token}).json()
+    assert page["nextPageToken"] == token and page["isLast"] is False
+    assert page["issues"] == http.get(url, params={**params, "nextPageToken": token}).json()["issues"]
+    assert cloud.faults.items == []
+
+
+def test_fault_missing_islast_on_the_last_page_leaves_neither_token_nor_isLast(cloud, http):
+    jql = "project = ABC ORDER BY updated ASC, key ASC"
+    _, pages = walk(http, cloud.url, jql, maxResults=100)
+    assert len(pages) >= 2
+    cloud.faults.add("missing_islast", path_contains="/search/jql", times=None)
+    token = pages[-2]["nextPageToken"]
+    last = http.get(f"{cloud.url}/rest/api/3/search/jql",
+                    params={"jql": jql, "maxResults": 100, "nextPageToken": token}).json()
+    assert last["issues"] == pages[-1]["issues"] and set(last) == {"issues"}
+
+
+def test_approximate_count_matches_search_and_can_disagree(cloud, http):
+    url = f"{cloud.url}/rest/api/3/search/approximate-count"
+    watermark = ms(NOW - timedelta(days=90))
+    for jql in ("project = ABC", f"project in (ABC, DEF) AND updated >= {watermark}"):
+        issues, _ = walk(http, cloud.url, jql, maxResults=5000)
+        assert 0 < len(issues) and http.post(url, json={"jql": jql}).json() == {"count": len(issues)}
+    assert http.post(url, json={"jql": ""}).status_code == 400  # unbounded, as for search
+    assert http.get(url).status_code == 405
+    cloud.approximate_count_offset = 7
+    try:
+        assert http.post(url, json={"jql": "project = ABC"}).json()["count"] == len(walk(
+            http, cloud.url, "project = ABC", maxResults=5000)[0]) + 7
+    finally:
+        cloud.approximate_count_offset = 0
+
+
 def test_requests_are_recorded(cloud, http):
     cloud.reset_requests()
     http.get(f"{cloud.url}/rest/api/3/search/jql", params={"jql": "project = ABC", "maxResults": 5})

@@ -8,10 +8,11 @@ from etl.jobs import start_job
 from etl.models import EtlJob
 
 
-def wait_for_job(job_id, timeout: float = 180) -> EtlJob:
+def wait_for_job(job_id, timeout: float = 180, sessions=None) -> EtlJob:
+    """`sessions`: a sessionmaker for another database than the suite's (a private stack's)."""
     deadline = time.monotonic() + timeout
     while True:
-        with session_scope() as s:
+        with (sessions or session_scope)() as s:
             job = s.get(EtlJob, job_id)
         if job.status not in ("queued", "running"):
             return job

@@ -51,13 +51,17 @@ class Faults:
         with self._lock:
             self.items.clear()
 
-    def _fire(self, path: str) -> list[Fault]:
+    def _fire(self, path: str, applies=None) -> list[Fault]:
         """Faults that fire for this request, in the order they were added. A fault that decides
-        the answer ends the list: faults added after it do not see the request."""
+        the answer ends the list: faults added after it do not see the request. `applies(fault)`
+        lets a fake skip, without counting, a fault that cannot bite this request (e.g. a fault
+        on a follow-up page's token when the request has no token)."""
         fired = []
         with self._lock:
             for f in self.items:
                 if f.path_contains and f.path_contains not in path:
+                    continue
+                if applies is not None and not applies(f):
                     continue
                 if f.times is not None and f.fired >= f.times:
                     continue

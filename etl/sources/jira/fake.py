@@ -4,7 +4,9 @@ Used by the Jira client's tests, the demo and the 20,000-issue benchmark, over r
 
 * Cloud: ``/rest/api/3/search/jql`` (nextPageToken/isLast, fields default to ``id`` only, embedded
   changelog truncated to the 40 most recent histories), ``/issue/{key}/changelog``,
-  ``/changelog/bulkfetch``; the removed ``/rest/api/{2,3}/search`` answers 410 Gone. Basic auth.
+  ``/changelog/bulkfetch``, ``POST /search/approximate-count`` (how many issues a JQL matches, for
+  completeness checks; :attr:`FakeJira.approximate_count_offset` makes it disagree with the search);
+  the removed ``/rest/api/{2,3}/search`` answers 410 Gone. Basic auth.
 * Data Center: ``/rest/api/2/search`` with startAt/maxResults/total, full embedded changelog,
   wiki-markup descriptions; ``/rest/api/3/*`` is 404. Bearer personal access token.
 
@@ -12,6 +14,10 @@ Speed: every issue is kept in a compact form and its JSON is pre-serialized with
 string per top-level field and one per changelog history), cached per API version and invalidated
 when the issue (or its parent/children, which embed it) changes. Pages are assembled by joining
 bytes. Search walks a per-project index sorted by (updated, key).
+
+Misbehaviour on demand: ``fake.faults.add(kind, ...)`` (:class:`Faults`) makes answers fail the way
+real servers and proxies do: rate limits, 5xx, empty or cut-short bodies, HTML maintenance pages,
+pages that break the pagination protocol.
 
 Standalone: ``python -m etl.sources.jira.fake --port 8081 --issues 5000 --projects ABC,DEF``.
 Only the standard library and orjson are used.
@@ -306,13 +312,33 @@ class _Issue:
 class Faults(_BaseFaults):
     """Injected failures. ``add(kind, path_contains, times, every, retry_after, delay)``.
 
-    kinds: "429" (Retry-After), "500", "503", "slow" (sleep `delay` then answer), "malformed_json"
-    (200 with a truncated body), "401". A fault applies to requests whose path contains
-    `path_contains`; it fires on every `every`-th matching request, `times` times in total
-    (None = forever).
+    A fault applies to requests whose path contains `path_contains`; it fires on every `every`-th
+    matching request, `times` times in total (None = forever). Kinds, each a real wire behaviour:
+
+    * "429" (with Retry-After), "500", "503", "401": that status with Jira's error body.
+    * "slow": sleep `delay` seconds, then answer normally.
+    * "malformed_json": 200, the first half of the page, with a Content-Length that matches it
+      (the body arrives whole and is not valid JSON).
+    * "empty_200": 200 with ``Content-Length: 0`` and no body.
+    * "truncated": 200 whose Content-Length announces the whole page, but only its first half is
+      sent before the connection is closed (a body cut short on the wire: ``requests`` raises
+      ``ChunkedEncodingError`` while reading it).
+    * "html_200": 200 ``text/html`` maintenance page, as a proxy in front of Jira serves it.
+    * "no_issues": 200 JSON page without its ``issues`` key (other keys kept).
+    * "missing_islast": Cloud search page without ``isLast`` (``nextPageToken`` kept when there is
+      one, so the last page has neither). No effect on Data Center pages, which have no isLast.
+    * "repeat_token": Cloud search page whose ``nextPageToken`` is the request's own token (and
+      ``isLast: false``): following it asks for the same page again. It only fires on a request
+      that carries a token, so it can be added before the job starts.
+
+    The reshaping kinds (malformed_json, truncated, no_issues, missing_islast, repeat_token) touch
+    only an answer that would have been a 200; anything else is served unchanged.
     """
 
-    KINDS = frozenset({"429", "500", "503", "slow", "malformed_json", "401"})
+    KINDS = frozenset({"429", "500", "503", "slow", "malformed_json", "401", "empty_200", "truncated",
+                       "html_200", "no_issues", "missing_islast", "repeat_token"})
+    # Faults that alter a routed 200 page instead of deciding the answer themselves.
+    RESHAPING = frozenset({"malformed_json", "truncated", "no_issues", "missing_islast", "repeat_token"})
 
 
 class _JqlError(Exception):
@@ -367,22 +393,31 @@ class _Handler(FakeHandler):
         except Exception:  # pragma: no cover - a bug in the fake: make it visible
             traceback.print_exc()
             status, body, headers = 500, _err("Internal server error"), None
+        headers = dict(headers or {})
+        content_type = headers.pop("Content-Type", "application/json;charset=UTF-8")
+        # A route may announce more bytes than it sends (the "truncated" fault): the connection
+        # is then closed after the short body, as when a proxy or the server dies mid-answer.
+        declared = int(headers.pop("Content-Length", len(body)))
         head = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
-                "Content-Type: application/json;charset=UTF-8",
-                f"Content-Length: {len(body)}",
+                f"Content-Type: {content_type}",
+                f"Content-Length: {declared}",
                 "Cache-Control: no-cache, no-store, no-transform",
                 f"X-AREQUESTID: {next(_REQUEST_IDS)}x1"]
-        if headers:
-            head.extend(f"{k}: {v}" for k, v in headers.items())
+        head.extend(f"{k}: {v}" for k, v in headers.items())
         if self.close_connection:
             head.append("Connection: close")
         try:
             self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        if declared > len(body):
+            self.close_connection = True
 
 
 _REASONS = {s.value: s.phrase for s in http.HTTPStatus}
+MAINTENANCE_HTML = (b"<!DOCTYPE html>\n<html><head><title>Jira is down for maintenance</title></head>\n"
+                    b"<body><h1>We'll be back soon</h1><p>Jira is undergoing scheduled maintenance. "
+                    b"Please try again later.</p></body></html>\n")
 _REQUEST_IDS = itertools.count(1)
 
 
@@ -413,6 +448,9 @@ class FakeJira:
         self.now = _dt(self.now_ms)
         self._clock_ms = self.now_ms  # advances with touch()/add_issues()
         self.faults = Faults()
+        # Added to what POST /search/approximate-count answers: a source whose count disagrees
+        # with what its search returns (completeness checks).
+        self.approximate_count_offset = 0
         self.requests: list[tuple[str, str, dict]] = []
         self._req_lock = threading.Lock()
         self._lock = threading.RLock()
@@ -1402,12 +1440,17 @@ class FakeJira:
                 body_error = True
         self._record(method, path, query, body)
 
-        malformed = False
-        for f in self.faults._fire(path):
+        token = query.get("nextPageToken") or (body.get("nextPageToken") if isinstance(body, dict) else None)
+        reshape = None
+        for f in self.faults._fire(path, applies=lambda f: f.kind != "repeat_token" or bool(token)):
             if f.kind == "slow":
                 time.sleep(f.delay)
-            elif f.kind == "malformed_json":
-                malformed = True
+            elif f.kind in Faults.RESHAPING:
+                reshape = f.kind
+            elif f.kind == "empty_200":
+                return 200, b"", None
+            elif f.kind == "html_200":
+                return 200, MAINTENANCE_HTML, {"Content-Type": "text/html;charset=UTF-8"}
             elif f.kind == "429":
                 reset = _dt(self._clock_ms + int(float(f.retry_after) * 1000))
                 return 429, _err("Rate limit exceeded."), {
@@ -1427,9 +1470,28 @@ class FakeJira:
         if body_error:
             return 400, _err("Unexpected character in the request body: it is not valid JSON."), None
         status, out, extra = self._route(method, path, query, body if isinstance(body, dict) else {})
-        if malformed and status == 200:
-            out = out[: max(1, len(out) // 2)]
+        if reshape and status == 200:
+            out, extra = self._reshape(reshape, out, extra, token)
         return status, out, extra
+
+    @staticmethod
+    def _reshape(kind: str, out: bytes, extra: dict | None, token: str | None) -> tuple[bytes, dict | None]:
+        """A 200 answer altered by one of Faults.RESHAPING."""
+        if kind == "malformed_json":
+            return out[: max(1, len(out) // 2)], extra
+        if kind == "truncated":
+            return out[: len(out) // 2], {**(extra or {}), "Content-Length": str(len(out))}
+        page = orjson.loads(out)
+        if not isinstance(page, dict):
+            return out, extra
+        if kind == "no_issues":
+            page.pop("issues", None)
+        elif kind == "missing_islast":
+            page.pop("isLast", None)
+        elif kind == "repeat_token":
+            page["nextPageToken"] = token
+            page["isLast"] = False
+        return orjson.dumps(page), extra
 
     def _route(self, method: str, path: str, q: dict, body: dict) -> tuple[int, bytes, dict | None]:
         m = re.match(r"^/rest/api/(2|3|latest)(/.*)?$", path)
@@ -1631,7 +1693,8 @@ class FakeJira:
         if not flt.bounded:
             return 400, _err(MSG_UNBOUNDED), None
         with self._lock:
-            return 200, orjson.dumps({"count": len(self._matches(flt))}), None
+            count = len(self._matches(flt)) + self.approximate_count_offset
+        return 200, orjson.dumps({"count": max(0, count)}), None
 
     def _search_dc(self, params: dict):
         jql = params.get("jql") or ""
