@@ -12,7 +12,7 @@ import requests
 
 from etl.sources.base import Page, Record
 from etl.sources.http import FatalError, HttpClient, RateLimited, Response, RetriableError, parse_retry_after, source_message
-from etl.sources.pagination import LinkPaginator
+from etl.sources.pagination import LinkPaginator, github_items
 
 PULL = "github_pull_request"
 REVIEW = "github_pr_review"
@@ -158,7 +158,7 @@ class GitHubClient:
                         stream_etag=state.stream_etag)
 
         since = parse_github_datetime(cursor.get("since"))
-        items = resp.body or []
+        items = github_items(resp.body, f"the pull request list of {repo} ({resp.url})")
         fresh = [pr for pr in items if since is None or parse_github_datetime(pr["updated_at"]) >= since]
         reached_watermark = len(fresh) < len(items)
         stored = state.stored_versions(PULL, [pull_id(repo, pr["number"]) for pr in fresh])
@@ -194,7 +194,7 @@ class GitHubClient:
         while True:
             resp = self.http.get_conditional(path, {"per_page": per_page, "page": page}, state)
             if resp.status == 200:
-                items = resp.body or []
+                items = github_items(resp.body, f"{path} page {page}")
                 yield from items
                 if len(items) < per_page:
                     return
@@ -214,7 +214,7 @@ class GitHubClient:
         url, params, numbers = f"/repos/{repo}/pulls", {"state": "all", "per_page": 100}, set()
         while url:
             resp = self.http.request("GET", url, params=params)
-            numbers.update(pr["number"] for pr in resp.body or [])
+            numbers.update(pr["number"] for pr in github_items(resp.body, f"the pull request list of {repo}"))
             url, params = (self.paginator.next_cursor(resp.headers, {}) or {}).get("url"), None
         return numbers
 

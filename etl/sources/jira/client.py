@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
 from etl.sources.http import FatalError, HttpClient
-from etl.sources.pagination import OffsetPaginator, TokenPaginator
+from etl.sources.pagination import IncompletePage, OffsetPaginator, TokenPaginator
 
 ISSUE = "jira_issue"
 # Jira Cloud returns only `id` unless fields are named (FIELD-NOTES).
@@ -160,12 +160,12 @@ class JiraClient:
             path = f"{self.api}/search"
             params["startAt"] = cursor.get("start_at", 0)
         resp = self.http.request("GET", path, params=params)
-        body = resp.body if isinstance(resp.body, dict) else {}
-        issues = body.get("issues") or []
+        next_cursor = self.paginator.next_cursor(resp.body, cursor)  # refuses a page it cannot vouch for
+        issues = resp.body["issues"]
         self.complete_changelogs(issues)
         fetched_at = datetime.now(timezone.utc).isoformat()
         records = [self.issue_record(i, resp.url, cursor, fetched_at) for i in issues]
-        return Page(records, self.paginator.next_cursor(body, cursor), requests_made=self.http.requests_made - before,
+        return Page(records, next_cursor, requests_made=self.http.requests_made - before,
                     settings_update=settings_update)
 
     def list_issue_ids(self):
@@ -184,10 +184,10 @@ class JiraClient:
                 path = f"{self.api}/search"
                 params["startAt"] = cursor.get("start_at", 0)
             body = self.http.request("GET", path, params=params).body
-            body = body if isinstance(body, dict) else {}
-            for issue in body.get("issues") or []:
+            next_cursor = self.paginator.next_cursor(body, cursor)
+            for issue in body["issues"]:
                 yield str(issue["id"])
-            cursor = self.paginator.next_cursor(body, cursor)
+            cursor = next_cursor
 
     def issue_in_scope(self, issue_id: str) -> bool:
         """Whether an issue still exists and still matches the integration's projects / JQL (an
@@ -233,8 +233,11 @@ class JiraClient:
         for start in range(0, len(issue_ids), BULK_CHANGELOG_ISSUES):
             body: dict = {"issueIdsOrKeys": issue_ids[start:start + BULK_CHANGELOG_ISSUES], "maxResults": 1000}
             while True:
-                page = self.http.request("POST", f"{self.api}/changelog/bulkfetch", json=body).body or {}
-                for entry in page.get("issueChangeLogs", []):
+                page = self.http.request("POST", f"{self.api}/changelog/bulkfetch", json=body).body
+                if not isinstance(page, dict) or not isinstance(page.get("issueChangeLogs"), list):
+                    # Taken as "no more histories", it would store truncated changelogs as complete.
+                    raise IncompletePage("a changelog bulkfetch page answered without its issueChangeLogs list")
+                for entry in page["issueChangeLogs"]:
                     out.setdefault(str(entry["issueId"]), []).extend(entry.get("changeHistories", []))
                 if not page.get("nextPageToken"):
                     break
@@ -243,7 +246,10 @@ class JiraClient:
 
     def issue_changelog_dc(self, key: str) -> list[dict]:
         body = self.http.request("GET", f"{self.api}/issue/{key}", params={"fields": "id", "expand": "changelog"}).body
-        return ((body or {}).get("changelog") or {}).get("histories", [])
+        histories = ((body if isinstance(body, dict) else {}).get("changelog") or {}).get("histories")
+        if not isinstance(histories, list):
+            raise IncompletePage(f"issue {key} answered without its changelog histories")
+        return histories
 
 
 def _is_truncated(changelog: dict | None) -> bool:
