@@ -97,7 +97,11 @@ def origin(url: str) -> tuple[str, str, int]:
     request to go to the server the integration names."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    return scheme, normalise_host(parts.hostname or ""), parts.port or DEFAULT_PORTS.get(scheme, 0)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:  # not a port: matches no base URL
+        port = -1
+    return scheme, normalise_host(parts.hostname or ""), port
 
 
 def url_part_problem(url: str) -> str | None:
