@@ -115,6 +115,7 @@ def main() -> int:
     os.environ["ETL_DATABASE_URL"] = base.replace("postgresql://", "postgresql+psycopg2://") + "/" + db_name
     stats_dir = tempfile.mkdtemp(prefix="pulse-msg-")
     os.environ["ETL_MESSAGE_STATS_DIR"] = stats_dir
+    os.environ["ETL_SOURCE_ALLOW"] = "127.0.0.1"  # the fakes' address, refused by default
     admin = psycopg2.connect(args.admin_dsn)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{db_name}"')

@@ -62,10 +62,28 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(30, ge=1)
     job_retention_days: int = Field(365, ge=1)
 
+    # Outbound requests to tenant-chosen URLs (etl/sources/outbound.py): only public addresses,
+    # except these comma-separated CIDRs, addresses and host names, each optionally with :port
+    # (e.g. "10.0.0.0/8,jira.internal,127.0.0.1:8080"), for a self-hosted Jira on a private network.
+    source_allow: str = ""
+    # POST /integrations/{id}/test: the whole check's deadline, and how many run at once on the
+    # API's own small pool for them (in all, and per tenant; more answer 429).
+    connection_test_timeout: float = Field(10.0, gt=0)
+    connection_test_workers: int = Field(8, ge=1)
+    connection_tests_per_tenant: int = Field(2, ge=1)
+
     @field_validator("jwt_secret", "metrics_token", "jwt_issuer", "jwt_audience", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("source_allow")
+    @classmethod
+    def _parse_source_allow(cls, value: str) -> str:
+        from etl.sources.outbound import parse_allow_list
+
+        parse_allow_list(value)  # InvalidAllowEntry (a ValueError) names the entry
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> "Settings":

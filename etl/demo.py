@@ -256,9 +256,20 @@ def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, t
     raise KeyboardInterrupt
 
 
+def allow_local_fakes() -> None:
+    """The fakes listen on 127.0.0.1, which the outbound policy refuses unless allowed: allow it
+    for this process and the workers it starts (they inherit the environment)."""
+    from etl.config import get_settings
+
+    allowed = os.environ.get("ETL_SOURCE_ALLOW", "")
+    os.environ["ETL_SOURCE_ALLOW"] = f"{allowed},127.0.0.1" if allowed.strip() else "127.0.0.1"
+    get_settings.cache_clear()  # read again, with it
+
+
 def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_running: bool, as_json: bool) -> int:
     from etl.config import get_settings
 
+    allow_local_fakes()
     origin = Path.cwd()
     base = origin / DEMO_DIR_NAME
     pgdata = Path(os.environ[PGDATA_MARK]) if os.environ.get(PGDATA_MARK) else None

@@ -10,9 +10,10 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
 from etl.models import Integration
-from etl.sources import PROVIDERS, get_source
+from etl.sources import PROVIDERS, get_source, outbound
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 CUSTOM_FIELD = re.compile(r"^customfield_\d+$")
 
@@ -73,6 +74,9 @@ def _validate_url(base_url: str) -> str:
     parsed = urlparse(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidIntegration(f"base URL {base_url!r} must be an http(s) URL such as https://yourcompany.atlassian.net")
+    problem = outbound.url_part_problem(base_url)
+    if problem:  # not quoted: user info may be a password
+        raise InvalidIntegration(f"the base URL {problem}, e.g. https://yourcompany.atlassian.net")
     return base_url.rstrip("/")
 
 
@@ -135,6 +139,10 @@ def update_integration(
     if not new_name:
         raise InvalidIntegration("integration name must not be empty")
     new_url = integration.base_url if base_url is None else _validate_url(base_url)
+    if credentials is None and outbound.origin(new_url) != outbound.origin(integration.base_url):
+        # Otherwise anyone with a write key could send the stored token to a server of theirs.
+        raise InvalidIntegration("the new base URL is on another host (or scheme or port): send the credentials for "
+                                 "it in the same request; the stored ones are only ever sent to the current host")
     new_settings = dict(integration.settings or {})
     for key, value in (settings or {}).items():
         if value is None:
@@ -158,9 +166,15 @@ def update_integration(
 def check_connection(provider: str, base_url: str, credentials: dict, settings: dict) -> dict:
     """Ask the source whether these credentials and settings work, through its client's
     check_connection(): {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}.
-    Works on an integration that is not saved yet (the CLI checks before saving)."""
-    probe = Integration(provider=provider, base_url=base_url.rstrip("/"), settings=settings)
+    Works on an integration that is not saved yet (the CLI checks before saving). The whole check
+    ends within ETL_CONNECTION_TEST_TIMEOUT."""
+    try:
+        base_url = _validate_url(base_url)
+    except InvalidIntegration as exc:
+        return {"ok": False, "problem": "url", "error": str(exc)}
+    probe = Integration(provider=provider, base_url=base_url, settings=settings)
     connector = get_source(provider).connect(probe, credentials)
+    connector.client.http.limit_total_time(get_settings().connection_test_timeout)
     try:
         return connector.client.check_connection()
     except requests.RequestException as exc:  # e.g. a URL requests cannot use; its text may quote a header

@@ -27,6 +27,9 @@ LOGDIR = Path(os.environ.get("PULSE_TEST_LOGDIR", f"/tmp/pulse-test-{RUN_ID}"))
 os.environ["ETL_DATABASE_URL"] = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + TEST_DB
 os.environ.setdefault("ETL_SECRET_KEY", "test-secret-key-for-the-suite")
 os.environ["ETL_SYNC_OVERLAP_SECONDS"] = os.environ.get("ETL_SYNC_OVERLAP_SECONDS", "60")
+# The fake sources listen on 127.0.0.1; any other loopback address (127.0.0.2, an "internal
+# service" in tests/test_ssrf.py) stays refused, as every private address is by default.
+os.environ["ETL_SOURCE_ALLOW"] = "127.0.0.1"
 
 
 def _rabbitmqctl(*args: str) -> None:

@@ -292,7 +292,7 @@ def test_patch_credentials_then_test_against_the_fake(api_client, fake_jira, mak
     assert r.status_code == 409 and r.json() == {"detail": "an integration named 'taken' already exists"}
 
     # A source that cannot be reached is an answer too, never a 500.
-    r = api_client.patch(path, headers=h, json={"base_url": CLOSED_URL})
+    r = api_client.patch(path, headers=h, json={"base_url": CLOSED_URL, "credentials": {"email": EMAIL, "token": TOKEN}})
     assert r.status_code == 200
     r = api_client.post(f"{path}/test", headers=h)
     assert r.status_code == 200 and r.json()["ok"] is False

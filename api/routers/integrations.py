@@ -2,9 +2,15 @@
 etl.integrations, never returned nor logged."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import threading
 import uuid
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 
+import anyio
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -13,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from api.admin_schemas import ConnectionTest, IntegrationUpdate
 from api.deps import SessionDep, TenantId, not_found
 from api.schemas import ActiveJobConflict, Integration, IntegrationCreate, Message
+from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.integrations import (InvalidIntegration, check_connection, create_integration, credentials_of,
                               update_integration)
@@ -145,17 +152,46 @@ def delete(integration_id: uuid.UUID, session: SessionDep, tenant_id: TenantId):
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
-    "/{integration_id}/test",
-    response_model=ConnectionTest,
-    response_model_exclude_none=True,
-    summary="Check the credentials and settings with the source (Jira /myself and each project, "
-            "GitHub /user and each repository)",
-    description="Always 200 when the source was asked: `ok` says whether it accepted everything; when not, "
-                "`error` carries the source's message and what to fix.",
-    responses={404: {"model": Message}},
-)
-def check_integration_connection(integration_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> ConnectionTest:
+class ConnectionTests:
+    """Connection tests run on a small thread pool of their own (ETL_CONNECTION_TEST_WORKERS), never
+    on the one that serves API requests: a source that never answers holds one of these threads,
+    for at most ETL_CONNECTION_TEST_TIMEOUT, instead of one every tenant's requests need. A tenant
+    runs at most ETL_CONNECTION_TESTS_PER_TENANT at once (per API process); more are refused."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: Counter[uuid.UUID] = Counter()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self, tenant_id: uuid.UUID, check, *args) -> Future | None:
+        """The running check, or None when the tenant already runs as many as it may."""
+        settings = get_settings()
+        with self._lock:
+            if self._running[tenant_id] >= settings.connection_tests_per_tenant:
+                return None
+            self._running[tenant_id] += 1
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(settings.connection_test_workers, thread_name_prefix="connection-test")
+        future = self._pool.submit(check, *args)
+        # Counted until the check itself ends (or is cancelled before it starts), not until the
+        # request does: a client that hangs up does not free its slot early.
+        future.add_done_callback(lambda _: self._finished(tenant_id))
+        return future
+
+    def _finished(self, tenant_id: uuid.UUID) -> None:
+        with self._lock:
+            self._running[tenant_id] -= 1
+            if self._running[tenant_id] <= 0:
+                del self._running[tenant_id]
+
+
+CONNECTION_TESTS = ConnectionTests()
+
+
+def _connection_test_input(session, integration_id: uuid.UUID, tenant_id: uuid.UUID) -> tuple | ConnectionTest:
+    """(provider, base URL, credentials, settings) of the integration, or the answer when its
+    credentials cannot be read. Closes the session: the source may be slow, and the database
+    connection goes back to the pool before it is asked."""
     row = session.scalar(
         select(IntegrationRow).where(IntegrationRow.id == integration_id, IntegrationRow.tenant_id == tenant_id)
     )
@@ -166,9 +202,39 @@ def check_integration_connection(integration_id: uuid.UUID, session: SessionDep,
         credentials = credentials_of(row)
     except CredentialsError as exc:
         return ConnectionTest(ok=False, error=f"{exc}; send the credentials again (PATCH)")
-    # The source may be slow: give the connection back to the pool before asking it.
-    session.close()
-    result = check_connection(provider, base_url, credentials, settings)
+    finally:
+        session.close()
+    return provider, base_url, credentials, settings
+
+
+@router.post(
+    "/{integration_id}/test",
+    response_model=ConnectionTest,
+    response_model_exclude_none=True,
+    summary="Check the credentials and settings with the source (Jira /myself and each project, "
+            "GitHub /user and each repository)",
+    description="Always 200 when the source was asked: `ok` says whether it accepted everything; when not, "
+                "`error` carries the source's message and what to fix. The whole check ends within "
+                "ETL_CONNECTION_TEST_TIMEOUT seconds.",
+    responses={404: {"model": Message},
+               429: {"model": Message, "description": "the tenant already runs as many connection tests as it may; "
+                                                      "retry after Retry-After seconds"}},
+)
+async def check_integration_connection(integration_id: uuid.UUID, session: SessionDep,
+                                       tenant_id: TenantId) -> ConnectionTest:
+    loaded = await anyio.to_thread.run_sync(_connection_test_input, session, integration_id, tenant_id)
+    if isinstance(loaded, ConnectionTest):
+        return loaded
+    future = CONNECTION_TESTS.start(tenant_id, check_connection, *loaded)
+    if future is None:
+        settings = get_settings()
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"{settings.connection_tests_per_tenant} connection test(s) of this tenant are already running; "
+            "wait for them to finish (each ends within "
+            f"{settings.connection_test_timeout:g} s), then try again",
+            headers={"Retry-After": str(math.ceil(settings.connection_test_timeout))})
+    result = await asyncio.wrap_future(future)
     log.info("integration %s of tenant %s tested: %s", integration_id, tenant_id,
              "ok" if result["ok"] else f"failed ({result.get('problem')})")
     return ConnectionTest(ok=result["ok"], account=result.get("account"), checked=result.get("checked"),

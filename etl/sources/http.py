@@ -3,18 +3,31 @@ and failures classified once, under one error root (STYLE.md 4):
 
 - RetriableError: 429, 5xx, connection errors, unreadable bodies. The task re-queues itself later,
   honouring Retry-After; a worker never sleeps through it.
-- FatalError: any other 4xx, carrying the source's own message (bad credentials, unknown project).
+- FatalError: any other 4xx, carrying the source's own structured message (bad credentials, unknown
+  project), never the body's text; a redirect to another host; a refused destination.
+
+Every request goes only where the integration's base URL points (same scheme, host and port: a
+pagination link or a redirect elsewhere is refused), and every connection only to an address the
+outbound policy accepts (etl/sources/outbound.py), checked after DNS resolution at connect time.
 """
 from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError
+
+from etl.sources import outbound
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +52,10 @@ class RateLimited(RetriableError):
 
 class FatalError(SourceError):
     pass
+
+
+class OutboundRefused(FatalError):
+    """The destination is not one requests may go to (outbound policy, another host)."""
 
 
 @dataclass
@@ -82,42 +99,148 @@ def parse_json(content: bytes):
         return orjson.loads(_LONE_SURROGATE.sub(rb"\1\\ufffd", content))
 
 
+SOURCE_MESSAGE_MAX = 300
+
+
 def source_message(resp: requests.Response) -> str:
-    """The source's own explanation: Jira's errorMessages/errors, GitHub's message."""
+    """The source's own explanation, from its structured JSON error only: Jira's
+    errorMessages/errors, GitHub's message; capped. Anything else (an HTML page, plain text, an
+    internal service's answer) is never quoted: tenants read these messages."""
+    host = urlsplit(resp.url).netloc
     try:
         data = orjson.loads(resp.content)
     except orjson.JSONDecodeError:
-        text = resp.text.strip()
-        return text[:300] or resp.reason or f"HTTP {resp.status_code}"
+        return f"the server at {host} answered HTTP {resp.status_code} with a non-JSON body"
+    parts = []
     if isinstance(data, dict):
-        parts = list(data.get("errorMessages") or [])
-        parts += [f"{k}: {v}" for k, v in (data.get("errors") or {}).items()] if isinstance(data.get("errors"), dict) else []
-        if data.get("message"):
-            parts.append(str(data["message"]))
-        if parts:
-            return "; ".join(parts)
-    return resp.reason or f"HTTP {resp.status_code}"
+        errors = data.get("errorMessages")
+        parts += [str(m) for m in errors] if isinstance(errors, list) else []
+        errors = data.get("errors")
+        parts += [f"{k}: {v}" for k, v in errors.items()] if isinstance(errors, dict) else []
+        parts += [str(data["message"])] if data.get("message") else []
+    if not parts:
+        return f"the server at {host} answered HTTP {resp.status_code} without an error message"
+    message = "; ".join(parts)
+    return message if len(message) <= SOURCE_MESSAGE_MAX else message[:SOURCE_MESSAGE_MAX - 3] + "..."
+
+
+class GuardedConnectionMixin:
+    """Resolves the host once, keeps the addresses the outbound policy accepts, and connects to
+    one of those (never to a second lookup's answer). The Host header and TLS (SNI, certificate
+    check) still use the host name: urllib3 reads them from `host`, not from `_dns_host`."""
+
+    def _new_conn(self):
+        host = self._dns_host
+        try:
+            addresses = outbound.checked_addresses(host, self.port)
+        except outbound.Refused as exc:
+            raise OutboundRefused(str(exc)) from None
+        except (OSError, UnicodeError) as exc:  # the name does not resolve: reported as urllib3 reports it
+            raise NameResolutionError(self.host, self, exc) from exc
+        try:
+            for i, address in enumerate(addresses):
+                self._dns_host = address
+                try:
+                    return super()._new_conn()
+                except ConnectTimeoutError:  # or NewConnectionError: try the next checked address
+                    if i == len(addresses) - 1:
+                        raise
+        finally:
+            self._dns_host = host
+
+
+class GuardedHTTPConnection(GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool,
+                                                   "https": GuardedHTTPSConnectionPool}
+
+
+class SameOriginSession(requests.Session):
+    """Follows a redirect only to the same scheme, host and port (GitHub's moved repositories, a
+    path that gained a slash); a redirect elsewhere comes back as the 3xx answer, which
+    HttpClient refuses. Environment proxies and .netrc are ignored (trust_env): a proxy would take
+    the connection past the address check, and .netrc would add credentials."""
+
+    max_redirects = 5
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+        adapter = GuardedAdapter()
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def get_redirect_target(self, resp):
+        target = super().get_redirect_target(resp)
+        if target and outbound.origin(urljoin(resp.url, target)) != outbound.origin(resp.url):
+            return None
+        return target
 
 
 class HttpClient:
     def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
+        self.origin = outbound.origin(self.base_url)
         self.timeout = timeout
-        self.session = requests.Session()
+        self.deadline: float | None = None
+        self.session = SameOriginSession()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "pulse-etl", **headers})
         self.requests_made = 0
 
+    def limit_total_time(self, seconds: float) -> None:
+        """Every request from now on must end within `seconds` in all (a connection test)."""
+        self.deadline = time.monotonic() + seconds
+
     def url_for(self, path_or_url: str) -> str:
-        return path_or_url if path_or_url.startswith("http") else f"{self.base_url}{path_or_url}"
+        """The URL to request, refused unless it is on the base URL's scheme, host and port: an
+        absolute URL comes from the source (a Link header, a next-page URL), and the credentials
+        must not follow it elsewhere."""
+        url = path_or_url if path_or_url.startswith("http") else f"{self.base_url}{path_or_url}"
+        problem = outbound.url_part_problem(self.base_url)
+        if problem:  # stored before base URLs were checked for these
+            raise OutboundRefused(f"the base URL {problem}; change it", url=self.base_url)
+        if outbound.origin(url) != self.origin:
+            scheme, host, port = outbound.origin(url)
+            raise OutboundRefused(f"refused to follow a link to {scheme}://{host}:{port}: requests go only to the "
+                                  f"integration's base URL {self.base_url}")
+        return url
+
+    def _request_timeout(self) -> float:
+        if self.deadline is None:
+            return self.timeout
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise RetriableError(f"{self.base_url} did not answer in time")
+        return min(self.timeout, remaining)
 
     def request(self, method: str, path_or_url: str, *, params=None, json=None, headers=None,
                 allow_304: bool = False) -> Response:
         url = self.url_for(path_or_url)
         self.requests_made += 1
         try:
-            resp = self.session.request(method, url, params=params, json=json, headers=headers, timeout=self.timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            resp = self.session.request(method, url, params=params, json=json, headers=headers,
+                                        timeout=self._request_timeout())
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise RetriableError(f"cannot reach {self.base_url}: {exc.__class__.__name__}", url=url) from exc
+        except requests.RequestException as exc:  # its text may quote a URL or a header: the name only
+            raise FatalError(f"cannot ask {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         self.check_status(resp)
         if resp.status_code == 304 and allow_304:
             return Response(304, resp.url, resp.headers, None)
@@ -131,6 +254,11 @@ class HttpClient:
 
     def check_status(self, resp: requests.Response) -> None:
         status = resp.status_code
+        if 300 <= status < 400 and status != 304:
+            raise OutboundRefused(f"{resp.request.method} {resp.url} -> {status}: a redirect that is not followed "
+                                  "(only redirects on the same host are); set the base URL to the address the source "
+                                  "answers on",
+                                  status=status, url=resp.url)
         if status < 400 or status == 304:
             return
         message = f"{resp.request.method} {resp.url} -> {status}: {source_message(resp)}"

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import requests
 
 from etl.sources.base import Page, Record
-from etl.sources.http import FatalError, HttpClient, RateLimited, Response, RetriableError, parse_retry_after, source_message
+from etl.sources.http import (FatalError, HttpClient, OutboundRefused, RateLimited, Response, RetriableError,
+                              parse_retry_after, source_message)
 from etl.sources.pagination import LinkPaginator, github_items
 
 PULL = "github_pull_request"
@@ -113,6 +114,8 @@ class GitHubClient:
         try:
             me = self.http.request("GET", "/user").body
             me = me if isinstance(me, dict) else {}
+        except OutboundRefused as exc:
+            return failed("url", exc.message)
         except FatalError as exc:
             if exc.status in (401, 403):
                 return failed("credentials", f"GitHub at {base} rejected the token ({exc.message}); check the token")

@@ -6,7 +6,7 @@ import base64
 from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
-from etl.sources.http import FatalError, HttpClient
+from etl.sources.http import FatalError, HttpClient, OutboundRefused
 from etl.sources.pagination import IncompletePage, OffsetPaginator, TokenPaginator
 
 ISSUE = "jira_issue"
@@ -100,6 +100,8 @@ class JiraClient:
         try:
             me = self.http.request("GET", f"{self.api}/myself").body
             me = me if isinstance(me, dict) else {}
+        except OutboundRefused as exc:
+            return failed("url", exc.message)
         except FatalError as exc:
             if exc.status in (401, 403):
                 what = "the email and API token" if self.cloud else "the personal access token"
