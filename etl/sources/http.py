@@ -194,6 +194,14 @@ class SameOriginSession(requests.Session):
         return target
 
 
+# What the wire can do to a request, all retriable: refused or reset connections, TLS failures
+# (SSLError is a ConnectionError), timeouts, and a body cut short or garbled on the way
+# (ChunkedEncodingError, ContentDecodingError are not ConnectionErrors). Only a source's answer
+# that means "fix your configuration" is fatal.
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
+
+
 class HttpClient:
     def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
@@ -237,7 +245,7 @@ class HttpClient:
         try:
             resp = self.session.request(method, url, params=params, json=json, headers=headers,
                                         timeout=self._request_timeout())
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+        except TRANSPORT_ERRORS as exc:
             raise RetriableError(f"cannot reach {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         except requests.RequestException as exc:  # its text may quote a URL or a header: the name only
             raise FatalError(f"cannot ask {self.base_url}: {exc.__class__.__name__}", url=url) from exc
