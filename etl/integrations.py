@@ -39,12 +39,28 @@ def validate_jira(base_url: str, credentials: dict, settings: dict) -> None:
 
 def _check_credential_text(credentials: dict) -> None:
     """Whitespace or control characters in a token are a paste accident (and no HTTP header can carry
-    a line break). The message names the field, never the value."""
+    a line break), and so is a character outside Latin-1 such as €: headers, Basic auth included,
+    are sent as Latin-1, so the request could never be made. The message names the field, never
+    the value."""
     for field in ("email", "token"):
         value = credentials.get(field)
-        if isinstance(value, str) and any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        if not isinstance(value, str):
+            continue
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
             raise InvalidIntegration(f"the credentials' {field} contains spaces, tabs or line breaks; "
                                      "paste it without them")
+        if not _fits_http_header(value):
+            raise InvalidIntegration(f"the credentials' {field} contains a character that cannot be sent in an "
+                                     "HTTP header (such as € or a non-Latin letter); paste it exactly as the "
+                                     "source issued it")
+
+
+def _fits_http_header(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
