@@ -159,7 +159,9 @@ class IntegrationSettings(RequestModel):
     repos: list[str] = Field(default_factory=list, description="GitHub: repositories owner/name",
                              examples=[["acme/api", "acme/web"]])
     bot_patterns: list[str] | None = Field(
-        None, description="GitHub: regular expressions on author logins that mark bots (default `\\[bot\\]$`)")
+        None, max_length=50,
+        description="GitHub: regular expressions (RE2 syntax: no backreferences or lookaround; at most 50, each at "
+                    "most 200 characters) on author logins that mark bots (default `\\[bot\\]$`)")
 
 
 class IntegrationCreate(RequestModel):
