@@ -22,9 +22,9 @@ _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
-def unstorable_text(text: str) -> str | None:
+def unstorable_text(text: str, allow_nul: bool = False) -> str | None:
     """Why `text` cannot be stored as PostgreSQL text, or None when it can."""
-    if "\x00" in text:
+    if not allow_nul and "\x00" in text:
         return r"contains a NUL character (\u0000), which cannot be stored; remove it"
     if not text.isascii():
         try:
@@ -45,37 +45,46 @@ def _storable_text(text: str) -> str:
 Text = Annotated[str, AfterValidator(_storable_text)]
 
 
-def _name(where: str) -> str:
-    """A field path as quoted in a message: bounded, since keys and depth are the client's."""
-    return where if len(where) <= 80 else where[:77] + "..."
+class _Unstorable(Exception):
+    """A value that cannot be stored; `path` (innermost first) is filled in on the way out, so that
+    the walk builds no path for the values that are fine."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        self.path: list[str] = []
+
+    def message(self, field: str) -> str:
+        where = field + "".join(reversed(self.path))
+        return f"{where if len(where) <= 80 else where[:77] + '...'}: {self.problem}"
 
 
-def _check_json(value: Any, where: str, depth: int, drop_nul: bool) -> None:
-    """Raise ValueError naming the place in `value` that cannot be stored. Nested models are left
-    alone: each checks its own fields."""
+def _check_json(value: Any, depth: int, allow_nul: bool) -> None:
+    """Raise _Unstorable for the first value in `value` that cannot be stored. Nested models are
+    left alone: each checks its own fields."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
     if isinstance(value, str):
-        problem = unstorable_text(value.replace("\x00", "") if drop_nul else value)
+        problem = unstorable_text(value, allow_nul)
         if problem:
-            raise ValueError(f"{_name(where)}: {problem}")
+            raise _Unstorable(problem)
     elif isinstance(value, int) and not isinstance(value, bool):
         if not _INT_MIN <= value <= _INT_MAX:
-            raise ValueError(f"{_name(where)}: integer out of range (at most 64 bits)")
+            raise _Unstorable("integer out of range (at most 64 bits)")
     elif isinstance(value, float):
         if not math.isfinite(value):  # NaN and 1e400 parse, but JSON has no such number: stored as null
-            raise ValueError(f"{_name(where)}: not a finite number")
+            raise _Unstorable("not a finite number")
     elif isinstance(value, (dict, list)):
         if depth >= MAX_JSON_DEPTH:
-            raise ValueError(f"{_name(where)}: nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                path = f"{where}.{key[:40]}"
-                _check_json(key, f"{path} (a key)", depth, drop_nul)
-                _check_json(item, path, depth + 1, drop_nul)
-        else:
-            for i, item in enumerate(value):
-                _check_json(item, f"{where}[{i}]", depth + 1, drop_nul)
+            raise _Unstorable(f"nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and (problem := unstorable_text(key, allow_nul)):
+                raise _Unstorable(f"a key {problem}")
+            try:
+                _check_json(item, depth + 1, allow_nul)
+            except _Unstorable as exc:
+                exc.path.append(f".{key[:40]}" if isinstance(key, str) else f"[{key}]")
+                raise
 
 
 class RequestModel(BaseModel):
@@ -87,11 +96,14 @@ class RequestModel(BaseModel):
 
     @model_validator(mode="after")
     def _storable(self):
-        for name, value in self.__dict__.items():
-            _check_json(value, name, 0, name in self.nul_dropped)
-        for name, value in (self.__pydantic_extra__ or {}).items():  # unknown fields, allowed by some models
-            _check_json(name, f"{name[:40]} (a field name)", 0, False)
-            _check_json(value, name[:40], 0, False)
+        extra = self.__pydantic_extra__ or {}  # unknown fields, allowed by some models
+        for name, value in (*self.__dict__.items(), *extra.items()):
+            if name in extra and (problem := unstorable_text(name)):
+                raise ValueError(f"a field name {problem}")
+            try:
+                _check_json(value, 0, name in self.nul_dropped)
+            except _Unstorable as exc:
+                raise ValueError(exc.message(name[:40])) from None
         return self
 
 
@@ -118,6 +130,6 @@ def _nul_in_url(scope: Scope) -> str | None:
         return None
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
-            return (f"query parameter {_name(name.replace(chr(0), '%00'))} contains a NUL character (%00); "
-                    "remove it")
+            shown = name.replace("\x00", "%00")
+            return f"query parameter {shown[:40]} contains a NUL character (%00); remove it"
     return None
