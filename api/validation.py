@@ -2,9 +2,8 @@
 route at once: NUL characters (psycopg2 refuses them in parameters, JSONB refuses `\\u0000`),
 unpaired surrogates (no UTF-8 encoding exists), integers past 64 bits and JSON nested past a sane
 depth (orjson, which writes our JSONB columns, refuses both), NaN and infinities (which it would
-store as null). The URL is checked by a middleware,
-request bodies by the models' base class. Messages name where the problem is, never the value: a
-body may carry credentials."""
+store as null). The URL is checked by a middleware, request bodies by the models' base class.
+Messages name where the problem is, never the value: a body may carry credentials."""
 from __future__ import annotations
 
 import math
