@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import Credentials, IntegrationPatch, IntegrationSettings, ORMModel
+from api.validation import Text
 from etl.tenants import SCOPE_WRITE, normalise_scopes
 
 # --- API keys ---------------------------------------------------------------------------------
@@ -23,7 +24,7 @@ _SCOPES_DOC = ("`read`: GET requests only, any other method answers 403; `write`
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "ci-dashboard"}, {"name": "analyst", "scopes": ["read"]}]})
-    name: str = Field("default", min_length=1, max_length=200, description="what the key is for")
+    name: Text = Field("default", min_length=1, max_length=200, description="what the key is for")
     is_admin: bool = Field(False, description="an admin key also manages tenants; only an admin key can create one")
     scopes: list[Scope] = Field(["read", "write"], min_length=1, description=(
         f"what the key may do. {_SCOPES_DOC} (`[\"write\"]` is stored as `[\"read\", \"write\"]`). "
@@ -60,7 +61,7 @@ class ApiKeyCreated(ApiKey):
 
 class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "acme"}]})
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class Tenant(ORMModel):

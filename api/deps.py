@@ -128,10 +128,15 @@ AdminDep = Annotated[Principal, Depends(admin_principal)]
 
 def _to_utc(value: datetime | None) -> datetime | None:
     """Any ISO 8601 offset the client sends (even +16:00, which PostgreSQL refuses), as UTC; a
-    time without an offset is read as UTC."""
+    time without an offset is read as UTC. 9999-12-31T23:00-05:00 is past year 9999 in UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC (years 1 to 9999)") from None
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api.routers import api_keys, health, integrations, jobs, mappings, pipeline, pull_requests, tenants, work_items
 from api.routers import dashboard, metrics, raw_data
 from api.raw_schemas import MAX_STORE_BYTES
+from api.validation import RefuseNulInUrl
 from etl.config import get_settings
 from etl.db import get_engine
 
@@ -55,6 +56,7 @@ for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys
 app.include_router(raw_data.router, prefix=API_PREFIX)
 # Pushed raw records: refused with 413 past the limit, before the whole body is read.
 app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})
+app.add_middleware(RefuseNulInUrl)  # a NUL in the path or query string: 422 before any route
 
 
 def _openapi() -> dict:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from api.validation import RequestModel, RowId
 from etl.mappings import InvalidMapping, StepSpec, validate_workflow_steps
 
 Category = Literal["to_do", "in_progress", "done"]
@@ -15,13 +16,12 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 SourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Level = Annotated[int, Field(ge=-100, le=100)]
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 INTEGRATION_EXAMPLE = "7d6c1f0e-2a4b-4c1d-9a7e-1b2c3d4e5f60"
 JOB_EXAMPLE = "0b9d4c3e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 
 
-class _In(BaseModel):
+class _In(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import ORMModel
+from api.validation import RequestModel, RowId
 
 RawStatus = Literal["pending", "processing", "completed", "failed"]
 
@@ -23,22 +24,25 @@ _JOB = "0b9d4c3e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 # --- store -----------------------------------------------------------------------------------
 
 
-class RawRecordIn(BaseModel):
+class RawRecordIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
+    # Sources do send NUL characters; etl/raw.py drops them from payloads, pushed or extracted alike.
+    nul_dropped = frozenset({"payload"})
     external_id: str = Field(
         min_length=1, max_length=500,
         description="the object's id at the source: a Jira issue's `id`; a pull request's `owner/name#number`; "
                     "a review's `id`; a commit's `owner/name#number:sha`",
         examples=["10042"],
     )
-    payload: dict[str, Any] = Field(description="the object exactly as the source API served it")
+    payload: dict[str, Any] = Field(description="the object exactly as the source API served it (NUL characters "
+                                                "are dropped, as from the pipeline's own extracts)")
     metadata: dict[str, Any] | None = Field(
         None, description="where it came from (request URL, page token, fetched_at); not part of the content hash",
         examples=[{"request_url": "https://acme.atlassian.net/rest/api/3/search/jql", "fetched_at": "2025-09-30T12:00:00Z"}],
     )
 
 
-class StoreRawDataRequest(BaseModel):
+class StoreRawDataRequest(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{
@@ -107,7 +111,7 @@ class RawPage(BaseModel):
                              examples=["981"])
 
 
-class RawStatusUpdate(BaseModel):
+class RawStatusUpdate(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"status": "pending"},
@@ -122,13 +126,13 @@ class RawStatusUpdate(BaseModel):
 # --- reprocess -------------------------------------------------------------------------------
 
 
-class RawFilter(BaseModel):
+class RawFilter(RequestModel):
     model_config = ConfigDict(extra="forbid")
     entity_type: str | None = Field(None, examples=["jira_issue"])
     status: RawStatus | None = Field(None, examples=["failed"])
 
 
-class ReprocessRequest(BaseModel):
+class ReprocessRequest(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"integration_id": _INTEGRATION, "filter": {"status": "failed"}},
@@ -136,7 +140,7 @@ class ReprocessRequest(BaseModel):
                                         {"integration_id": _INTEGRATION}]},
     )
     integration_id: uuid.UUID
-    raw_ids: list[int] | None = Field(None, min_length=1, max_length=MAX_REPROCESS_IDS,
+    raw_ids: list[RowId] | None = Field(None, min_length=1, max_length=MAX_REPROCESS_IDS,
                                       description="these raw records of the integration")
     filter: RawFilter | None = Field(None, description="the integration's raw records that match")
 

@@ -8,6 +8,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from api.validation import RequestModel
+
 from etl.integrations import PROVIDERS
 from etl.jobs import JOB_KINDS
 from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES
@@ -51,7 +53,7 @@ class Readiness(BaseModel):
 # --- pipeline -------------------------------------------------------------------------------
 
 
-class TriggerRequest(BaseModel):
+class TriggerRequest(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"integration_id": "7d6c1f0e-2a4b-4c1d-9a7e-1b2c3d4e5f60", "kind": "incremental"}]},
@@ -140,7 +142,7 @@ class JobDetail(Job):
 # --- integrations ---------------------------------------------------------------------------
 
 
-class Credentials(BaseModel):
+class Credentials(RequestModel):
     """Write-only: stored encrypted, never returned or logged."""
 
     model_config = ConfigDict(extra="forbid")
@@ -148,7 +150,7 @@ class Credentials(BaseModel):
     token: SecretStr = Field(description="Jira Cloud API token, Data Center personal access token, or GitHub token")
 
 
-class IntegrationSettings(BaseModel):
+class IntegrationSettings(RequestModel):
     model_config = ConfigDict(extra="allow")
     projects: list[str] = Field(default_factory=list, examples=[["ABC", "OPS"]])
     flavor: Literal["cloud", "dc"] | None = Field(None, description="Jira Cloud or Data Center/Server (default cloud)")
@@ -157,10 +159,12 @@ class IntegrationSettings(BaseModel):
     repos: list[str] = Field(default_factory=list, description="GitHub: repositories owner/name",
                              examples=[["acme/api", "acme/web"]])
     bot_patterns: list[str] | None = Field(
-        None, description="GitHub: regular expressions on author logins that mark bots (default `\\[bot\\]$`)")
+        None, max_length=50,
+        description="GitHub: regular expressions (RE2 syntax: no backreferences or lookaround; at most 50, each at "
+                    "most 200 characters) on author logins that mark bots (default `\\[bot\\]$`)")
 
 
-class IntegrationCreate(BaseModel):
+class IntegrationCreate(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{
@@ -208,7 +212,7 @@ class Integration(ORMModel):
         )
 
 
-class ScheduleIn(BaseModel):
+class ScheduleIn(RequestModel):
     """Either a 5-field cron expression (in `timezone`, UTC by default) or an interval in minutes."""
 
     model_config = ConfigDict(extra="forbid")
@@ -221,7 +225,7 @@ class ScheduleIn(BaseModel):
     every_minutes: int | None = Field(None, examples=[30])
 
 
-class IntegrationPatch(BaseModel):
+class IntegrationPatch(RequestModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"schedule": {"cron": "*/15 * * * *"}, "enabled": True},

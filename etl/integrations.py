@@ -14,6 +14,8 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
 from etl.models import Integration
 from etl.sources import PROVIDERS, get_source, outbound
+from etl.sources.github.transform import (MAX_BOT_PATTERN_LENGTH, MAX_BOT_PATTERNS, InvalidBotPattern,
+                                          compile_bot_pattern)
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
 CUSTOM_FIELD = re.compile(r"^customfield_\d+$")
 
@@ -40,12 +42,28 @@ def validate_jira(base_url: str, credentials: dict, settings: dict) -> None:
 
 def _check_credential_text(credentials: dict) -> None:
     """Whitespace or control characters in a token are a paste accident (and no HTTP header can carry
-    a line break). The message names the field, never the value."""
+    a line break), and so is a character outside Latin-1 such as €: headers, Basic auth included,
+    are sent as Latin-1, so the request could never be made. The message names the field, never
+    the value."""
     for field in ("email", "token"):
         value = credentials.get(field)
-        if isinstance(value, str) and any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        if not isinstance(value, str):
+            continue
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
             raise InvalidIntegration(f"the credentials' {field} contains spaces, tabs or line breaks; "
                                      "paste it without them")
+        if not _fits_http_header(value):
+            raise InvalidIntegration(f"the credentials' {field} contains a character that cannot be sent in an "
+                                     "HTTP header (such as € or a non-Latin letter); paste it exactly as the "
+                                     "source issued it")
+
+
+def _fits_http_header(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -61,13 +79,29 @@ def validate_github(base_url: str, credentials: dict, settings: dict) -> None:
     if not credentials.get("token"):
         raise InvalidIntegration("a GitHub integration needs a token")
     _check_credential_text(credentials)
-    patterns = settings.get("bot_patterns")
-    if patterns is not None:
-        for p in patterns:
-            try:
-                re.compile(p)
-            except (re.error, TypeError) as exc:
-                raise InvalidIntegration(f"bot pattern {p!r} is not a regular expression: {exc}") from None
+    _check_bot_patterns(settings.get("bot_patterns"))
+
+
+def _check_bot_patterns(patterns) -> None:
+    """Regular expressions in RE2's syntax (Python's without backreferences and lookaround), few
+    and short: they run on every author of every pull request, on shared workers."""
+    if patterns is None:
+        return
+    if not isinstance(patterns, list):
+        raise InvalidIntegration("bot patterns must be a list of regular expressions, e.g. [\"\\\\[bot\\\\]$\"]")
+    if len(patterns) > MAX_BOT_PATTERNS:
+        raise InvalidIntegration(f"{len(patterns)} bot patterns; at most {MAX_BOT_PATTERNS}")
+    for i, pattern in enumerate(patterns):
+        if not isinstance(pattern, str):
+            raise InvalidIntegration(f"bot pattern {i + 1} is not a regular expression (a string)")
+        if len(pattern) > MAX_BOT_PATTERN_LENGTH:
+            raise InvalidIntegration(f"bot pattern {i + 1} is {len(pattern)} characters long; at most "
+                                     f"{MAX_BOT_PATTERN_LENGTH}")
+        try:
+            compile_bot_pattern(pattern)
+        except InvalidBotPattern as exc:
+            raise InvalidIntegration(f"bot pattern {pattern!r} is not a regular expression RE2 accepts: {exc} "
+                                     "(RE2 has no backreferences or lookaround)") from None
 
 
 def _validate_url(base_url: str) -> str:

@@ -15,7 +15,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from croniter import croniter
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -51,13 +52,20 @@ _CRON_FIELDS = (
     ("day of week", 0, 7, _DAYS),  # 0 and 7 are both Sunday
 )
 _ITEM = re.compile(r"^(?P<range>\*|[^-/]+(?:-[^-/]+)?)(?:/(?P<step>[^/]*))?$")
+MAX_CRON_LENGTH = 500  # every minute listed one by one takes 169 characters
 CRON_HELP = "5 fields: minute hour day-of-month month day-of-week, e.g. */15 * * * * or 0 6 * * mon-fri"
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" (which int() refuses) and "٣" (which
+    int() reads as 3 but croniter does not)."""
+    return text.isascii() and text.isdigit()
 
 
 def _cron_value(text: str, name: str, low: int, high: int, names: dict) -> int:
     value = names.get(text.lower()) if names else None
     if value is None:
-        if not text.isdigit():
+        if not _is_number(text):
             known = f" or a name such as {next(iter(names))}" if names else ""
             raise InvalidSchedule(f"cron {name} field: {text!r} is not a number{known}")
         value = int(text)
@@ -71,6 +79,9 @@ def validate_cron(expr: str) -> str:
     Raises InvalidSchedule naming the field and the value that is wrong."""
     if not isinstance(expr, str) or not expr.strip():
         raise InvalidSchedule(f"cron expression is empty; expected {CRON_HELP}")
+    if len(expr) > MAX_CRON_LENGTH:
+        raise InvalidSchedule(f"cron expression is {len(expr)} characters long, more than {MAX_CRON_LENGTH}; "
+                              f"expected {CRON_HELP}")
     fields = expr.split()
     if expr.strip().startswith("@"):
         raise InvalidSchedule(f"cron macros such as {fields[0]} are not supported; use {CRON_HELP}")
@@ -83,7 +94,7 @@ def validate_cron(expr: str) -> str:
                 raise InvalidSchedule(f"cron {name} field: {item!r} is not valid (use *, N, N-M, */S, N-M/S or lists)")
             if m.group("step") is not None:
                 step = m.group("step")
-                if not step.isdigit() or int(step) < 1:
+                if not _is_number(step) or int(step) < 1:
                     raise InvalidSchedule(f"cron {name} field: step {step!r} in {item!r} must be a positive number")
                 if int(step) > high - low + 1:
                     raise InvalidSchedule(f"cron {name} field: step {step} in {item!r} is larger than the "
@@ -104,16 +115,27 @@ def validate_cron(expr: str) -> str:
 # --- schedules ---------------------------------------------------------------------------------
 
 
+# Longer names are not quoted back in messages (the longest IANA name has 32 characters).
+MAX_TIMEZONE_LENGTH = 64
+
+
+@lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def validate_timezone(name: str) -> str:
-    """An IANA time zone name, as given; InvalidSchedule when the tz database does not know it."""
+    """An IANA time zone name, as given; InvalidSchedule when the tz database does not know it.
+    Looked up in the list of zones, not as a file: ZoneInfo() opens a path built from the name, and
+    "America" (a directory) or a 5,000-character name raise OSError rather than a lookup error."""
     if not isinstance(name, str) or not name.strip():
         raise InvalidSchedule("timezone is empty; use an IANA name such as Europe/Paris, America/New_York or UTC")
-    try:
-        ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidSchedule(f"unknown time zone {name.strip()!r}; use an IANA name such as Europe/Paris, "
-                              "America/New_York or UTC") from None
-    return name.strip()
+    name = name.strip()
+    if name not in _known_timezones():
+        shown = repr(name) if len(name) <= MAX_TIMEZONE_LENGTH else f"of {len(name)} characters"
+        raise InvalidSchedule(f"unknown time zone {shown}; use an IANA name such as Europe/Paris, "
+                              "America/New_York or UTC")
+    return name
 
 
 @dataclass(frozen=True)

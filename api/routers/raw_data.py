@@ -255,7 +255,7 @@ def list_raw_data(
         if value is not None:
             query = query.where(column == value)
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 19):  # a bigint id
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 "cursor: not a `next` value returned by this endpoint")
         query = query.where(RawRow.id > int(cursor))

@@ -1,15 +1,56 @@
 """Raw GitHub objects -> pull_requests, pr_reviews, pr_commits rows. Pure functions."""
 from __future__ import annotations
 
+import logging
 import re
+
+import re2
 
 from etl.load import unfit_value
 from etl.models import PrCommit, PrReview, PullRequest
 from etl.sources.base import TransformContext, TransformError, TransformResult
 from etl.sources.github.client import COMMIT, PULL, REVIEW, parse_github_datetime, pull_id, pull_id_from_url
 
+log = logging.getLogger(__name__)
+
 WORK_ITEM_KEY = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Z0-9_]{0,49}-[1-9][0-9]*)(?![A-Za-z0-9])")
 DEFAULT_BOT_PATTERNS = (r"\[bot\]$",)
+MAX_BOT_PATTERNS = 50
+MAX_BOT_PATTERN_LENGTH = 200
+
+
+def _re2_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a tenant's bad pattern is our InvalidBotPattern, not a line on stderr
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+class InvalidBotPattern(ValueError):
+    """A bot pattern RE2 cannot compile; the message is RE2's."""
+
+
+def compile_bot_pattern(pattern: str):
+    """Tenants' bot patterns run on shared transform workers: RE2 matches in time linear in the
+    login, where Python's re backtracks exponentially on patterns such as ^(a+)+$."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        raise InvalidBotPattern(exc.args[0].decode(errors="replace") if exc.args else str(exc)) from None
+
+
+def compile_bot_patterns(patterns) -> list:
+    """The patterns that compile. Settings saved before patterns were checked by RE2 may hold one
+    that does not (a backreference, a lookaround): it is skipped rather than failing every PR."""
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(compile_bot_pattern(pattern))
+        except (InvalidBotPattern, TypeError):
+            log.warning("bot pattern %r skipped: RE2 cannot compile it", pattern)
+    return compiled
 
 
 def work_item_keys(*texts: str | None) -> list[str]:
@@ -21,10 +62,11 @@ def work_item_keys(*texts: str | None) -> list[str]:
 
 
 def is_bot(user: dict | None, patterns) -> bool:
+    """`patterns` compiled by compile_bot_patterns."""
     if not user:
         return False
     login = user.get("login") or ""
-    return user.get("type") == "Bot" or any(re.search(p, login) for p in patterns)
+    return user.get("type") == "Bot" or any(p.search(login) for p in patterns)
 
 
 def _iso(value: str | None) -> str | None:
@@ -112,7 +154,7 @@ TABLES = {PULL: PullRequest.__table__, REVIEW: PrReview.__table__, COMMIT: PrCom
 
 def transform_github(entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
     table = str(TABLES[entity_type].name)  # a quoted_name, which orjson refuses as a key
-    patterns = ctx.settings.get("bot_patterns") or DEFAULT_BOT_PATTERNS
+    patterns = compile_bot_patterns(ctx.settings.get("bot_patterns") or DEFAULT_BOT_PATTERNS)
     result = TransformResult(rows={table: []})
     for raw_id, external_id, payload in raw:
         try:
