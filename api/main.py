@@ -49,7 +49,8 @@ app.include_router(dashboard.router)  # the jobs page for people: static, calls 
 for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
-# Pushed raw records: refused with 413 past the limit, before the whole body is read.
+# Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with
+# 413 before the whole body is read.
 app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})
 
 
