@@ -75,6 +75,7 @@ def _openapi() -> dict:
                     unprocessable["content"] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
     _document_read_only_refusal(schema)
+    _document_limits(schema)
     app.openapi_schema = schema
     return schema
 
@@ -91,6 +92,24 @@ def _document_read_only_refusal(schema: dict) -> None:
             refused = operation.setdefault("responses", {}).setdefault(
                 "403", {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}})
             refused["description"] = "; or ".join(filter(None, (refused.get("description"), READ_ONLY_403)))
+
+
+RATE_LIMITED_429 = ("over the rate limit of the API key (ETL_RATE_LIMIT_PER_KEY), or too many failed "
+                    "authentications from this address (ETL_AUTH_FAILURE_LIMIT_PER_IP); Retry-After says when to retry")
+TOO_LARGE_413 = "request body over ETL_MAX_REQUEST_BYTES"
+
+
+def _document_limits(schema: dict) -> None:
+    """Every authenticated route can answer 429 (api.limits), every route with a body 413 (BodySizeLimit)."""
+    message = {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                limited = responses.setdefault("429", {"content": message})
+                limited["description"] = "; or ".join(filter(None, (limited.get("description"), RATE_LIMITED_429)))
+            if operation.get("requestBody"):
+                responses.setdefault("413", {"content": message, "description": TOO_LARGE_413})
 
 
 app.openapi = _openapi
