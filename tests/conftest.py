@@ -22,6 +22,11 @@ VHOST = f"pulse_test_{RUN_ID}"
 os.environ["ETL_DATABASE_URL"] = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + TEST_DB
 os.environ.setdefault("ETL_SECRET_KEY", "test-secret-key-for-the-suite")
 os.environ["ETL_SYNC_OVERLAP_SECONDS"] = os.environ.get("ETL_SYNC_OVERLAP_SECONDS", "60")
+# The suite's clients share one address and drive their keys far faster than people do (the
+# schemathesis run alone sends ~750 requests a minute): generous rate limits here, low ones where
+# tests/test_limits.py tests them.
+os.environ.setdefault("ETL_RATE_LIMIT_PER_KEY", "100000/minute")
+os.environ.setdefault("ETL_AUTH_FAILURE_LIMIT_PER_IP", "100000/minute")
 
 
 def _rabbitmqctl(*args: str) -> bool:
