@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # A development default so that tests and `etl demo` run out of the box. Production refuses it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", DEV_SECRET_KEY}
+# What the `limits` library's Redis storage reads (api.limits).
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class Settings(BaseSettings):
@@ -89,8 +91,12 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url", mode="before")
     @classmethod
-    def _empty_url_is_unset(cls, value):
-        return None if isinstance(value, str) and not value.strip() else value
+    def _redis_url(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and value.split("://")[0] not in REDIS_SCHEMES:
+            raise ValueError(f"ETL_REDIS_URL must be a {', '.join(REDIS_SCHEMES)} URL such as redis://127.0.0.1:6379/0")
+        return value
 
     @field_validator("jwt_secret", "metrics_token", mode="before")
     @classmethod

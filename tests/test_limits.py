@@ -267,3 +267,19 @@ def test_without_redis_the_api_fails_open_and_says_so(api_client, make_tenant, s
             assert api_client.get("/api/v1/integrations", headers=auth(key)).status_code == 200
     warnings = [r.getMessage() for r in caplog.records if r.name == "api.limits"]
     assert len(warnings) == 1 and warnings[0].startswith("rate limits not enforced: Redis unreachable"), warnings
+
+
+def test_limit_settings_that_cannot_work_are_refused_at_startup(settings_env):
+    from pydantic import ValidationError
+
+    from etl.config import Settings
+
+    for name, value, expected in (
+            ("ETL_RATE_LIMIT_PER_KEY", "0/minute", "'0/minute' is not a rate limit; write it like 600/minute"),
+            ("ETL_AUTH_FAILURE_LIMIT_PER_IP", "twenty", "'twenty' is not a rate limit"),
+            ("ETL_REDIS_URL", "http://127.0.0.1:6379", "ETL_REDIS_URL must be a redis, rediss")):
+        settings_env(**{name: value})
+        with pytest.raises(ValidationError) as refused:
+            Settings()
+        assert expected in str(refused.value)
+        settings_env(**{name: None})
