@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
+from api import limits
 from etl.db import get_sessionmaker, scope_to_tenant
 from etl.tenants import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
 
@@ -62,8 +63,15 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, refused here (once for every route) when it asks to change something with a
-    read-only key or token."""
-    principal = _authenticate(session, credentials)
+    read-only key or token, or when it is over its rate limits (api.limits)."""
+    limits.refuse_blocked_address(request)
+    try:
+        principal = _authenticate(session, credentials)
+    except HTTPException:
+        if credentials is not None:  # a missing key guesses nothing; a wrong one may be a guess
+            limits.count_failed_authentication(request)
+        raise
+    limits.count_request(principal)
     if request.method not in READ_METHODS and not principal.can_write:
         raise _read_only(request, principal)
     return principal

@@ -54,7 +54,8 @@ app.include_router(dashboard.router)  # the jobs page for people: static, calls 
 for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
-# Pushed raw records: refused with 413 past the limit, before the whole body is read.
+# Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with
+# 413 before the whole body is read.
 app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})
 app.add_middleware(RefuseNulInUrl)  # a NUL in the path or query string: 422 before any route
 
@@ -80,6 +81,7 @@ def _openapi() -> dict:
                     unprocessable["content"] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
     _document_read_only_refusal(schema)
+    _document_limits(schema)
     app.openapi_schema = schema
     return schema
 
@@ -96,6 +98,24 @@ def _document_read_only_refusal(schema: dict) -> None:
             refused = operation.setdefault("responses", {}).setdefault(
                 "403", {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}})
             refused["description"] = "; or ".join(filter(None, (refused.get("description"), READ_ONLY_403)))
+
+
+RATE_LIMITED_429 = ("over the rate limit of the API key (ETL_RATE_LIMIT_PER_KEY), or too many failed "
+                    "authentications from this address (ETL_AUTH_FAILURE_LIMIT_PER_IP); Retry-After says when to retry")
+TOO_LARGE_413 = "request body over ETL_MAX_REQUEST_BYTES"
+
+
+def _document_limits(schema: dict) -> None:
+    """Every authenticated route can answer 429 (api.limits), every route with a body 413 (BodySizeLimit)."""
+    message = {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if operation.get("security"):
+                limited = responses.setdefault("429", {"content": message})
+                limited["description"] = "; or ".join(filter(None, (limited.get("description"), RATE_LIMITED_429)))
+            if operation.get("requestBody"):
+                responses.setdefault("413", {"content": message, "description": TOO_LARGE_413})
 
 
 app.openapi = _openapi

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A development default so that tests and `etl demo` run out of the box. Production refuses it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", DEV_SECRET_KEY}
+# What the `limits` library's Redis storage reads (api.limits).
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class Settings(BaseSettings):
@@ -71,6 +74,45 @@ class Settings(BaseSettings):
     connection_test_timeout: float = Field(10.0, gt=0)
     connection_test_workers: int = Field(8, ge=1)
     connection_tests_per_tenant: int = Field(2, ge=1)
+
+    # Limits on what one tenant can consume (README "Limits"). Requests: a body over
+    # max_request_bytes is refused with 413 before it is read whole (POST /etl/raw-data/store has
+    # its own 8 MiB). Per tenant: refused with a message naming the setting.
+    max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    max_integrations_per_tenant: int = Field(50, ge=1)
+    # queued + running jobs of a tenant; starting a sync over the API past it answers 429
+    max_active_jobs_per_tenant: int = Field(10, ge=1)
+    max_projects_per_integration: int = Field(100, ge=1)  # Jira project keys
+    max_repos_per_integration: int = Field(100, ge=1)  # GitHub repositories
+    # an integration's settings as stored (PATCH merges into them, so the body limit alone does not bound them)
+    max_settings_bytes: int = Field(64 * 1024, ge=1024)
+    max_reprocess_records: int = Field(100_000, ge=1)  # raw records one POST /etl/reprocess may select
+    # Rate limits in the `limits` notation ("600/minute", "10/second;600/minute"), counted in Redis
+    # when redis_url is set (shared by every API process), else in each process's memory.
+    rate_limit_per_key: str = "600/minute"  # requests per API key (per tenant for JWTs)
+    auth_failure_limit_per_ip: str = "20/minute"  # wrong keys or tokens per client address
+    redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0
+    rate_limit_namespace: str = "pulse-etl"  # first part of every counter's key (several deployments, one Redis)
+
+    @field_validator("rate_limit_per_key", "auth_failure_limit_per_ip")
+    @classmethod
+    def _rate_limit_notation(cls, value: str) -> str:
+        try:
+            valid = all(item.amount >= 1 for item in parse_many(value))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(f"{value!r} is not a rate limit; write it like 600/minute or 10/second;600/minute")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value):
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and value.split("://")[0] not in REDIS_SCHEMES:
+            raise ValueError(f"ETL_REDIS_URL must be a {', '.join(REDIS_SCHEMES)} URL such as redis://127.0.0.1:6379/0")
+        return value
 
     @field_validator("jwt_secret", "metrics_token", "jwt_issuer", "jwt_audience", mode="before")
     @classmethod

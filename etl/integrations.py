@@ -6,8 +6,9 @@ import re
 import uuid
 from urllib.parse import urlparse
 
+import orjson
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
@@ -24,7 +25,32 @@ class InvalidIntegration(ValueError):
     pass
 
 
+class TooManyIntegrations(InvalidIntegration):
+    """The tenant already has ETL_MAX_INTEGRATIONS_PER_TENANT integrations (HTTP 409)."""
+
+
+def _check_settings_size(settings: dict) -> None:
+    """PATCH merges settings into the stored ones, so the request body limit alone does not bound them."""
+    limit = get_settings().max_settings_bytes
+    try:
+        size = len(orjson.dumps(settings))
+    except orjson.JSONEncodeError:  # nested deeper than JSON encoders go
+        raise InvalidIntegration("settings are nested too deeply; keep them to the documented keys") from None
+    if size > limit:
+        raise InvalidIntegration(f"settings take {size} bytes as JSON, more than {limit} (ETL_MAX_SETTINGS_BYTES); "
+                                 "remove the keys the integration does not need")
+
+
+def _check_count(what: str, items: list, limit: int, setting: str) -> None:
+    if len(items) > limit:
+        raise InvalidIntegration(f"{len(items)} {what} in one integration, more than {limit} ({setting}); "
+                                 "split them over several integrations")
+
+
 def validate_jira(base_url: str, credentials: dict, settings: dict) -> None:
+    _check_settings_size(settings)
+    _check_count("Jira project keys", settings.get("projects") or [], get_settings().max_projects_per_integration,
+                 "ETL_MAX_PROJECTS_PER_INTEGRATION")
     if not settings.get("projects") and not settings.get("jql"):
         raise InvalidIntegration("a Jira integration needs at least one project key (or a JQL filter)")
     for key in settings.get("projects", []):
@@ -70,7 +96,9 @@ REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def validate_github(base_url: str, credentials: dict, settings: dict) -> None:
+    _check_settings_size(settings)
     repos = settings.get("repos") or []
+    _check_count("repositories", repos, get_settings().max_repos_per_integration, "ETL_MAX_REPOS_PER_INTEGRATION")
     if not repos:
         raise InvalidIntegration("a GitHub integration needs at least one repository (owner/name)")
     for repo in repos:
@@ -132,6 +160,7 @@ def create_integration(
         validate_jira(base_url, credentials, settings)
     elif provider == "github":
         validate_github(base_url, credentials, settings)
+    _refuse_over_integration_cap(session, tenant_id)
     integration = Integration(
         tenant_id=tenant_id,
         provider=provider,
@@ -143,6 +172,19 @@ def create_integration(
     session.add(integration)
     session.flush()
     return integration
+
+
+def _refuse_over_integration_cap(session: Session, tenant_id: uuid.UUID) -> None:
+    """Counted under a per-tenant lock held until the transaction ends, so parallel creates cannot
+    all slip under the cap."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"pulse-etl integrations {tenant_id}"})
+    limit = get_settings().max_integrations_per_tenant
+    count = session.scalar(select(func.count()).select_from(Integration).where(Integration.tenant_id == tenant_id))
+    if count >= limit:
+        raise TooManyIntegrations(
+            f"the tenant has {count} integrations, the most allowed (ETL_MAX_INTEGRATIONS_PER_TENANT = {limit}); "
+            "delete one it no longer needs, or ask the operator to raise the limit")
 
 
 def credentials_of(integration: Integration) -> dict:

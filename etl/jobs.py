@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,10 @@ class ActiveJobExists(Exception):
     def __init__(self, job_id: uuid.UUID | None):
         super().__init__(f"integration already has an active job {job_id}")
         self.job_id = job_id
+
+
+class TooManyActiveJobs(Exception):
+    """The tenant already has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running jobs."""
 
 
 class BrokerUnavailable(Exception):
@@ -107,6 +111,8 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
         )
         if integration is None:
             raise LookupError(f"integration {integration_id} not found")
+        if trigger == "api":  # what a tenant starts itself is capped; an operator's CLI is not
+            _refuse_over_active_job_cap(session, tenant_id)
         job, batch_ids = create_job(session, integration, kind, trigger, entities)
         session.commit()
         job_id = job.id
@@ -119,6 +125,20 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
             session.commit()
         raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
     return job_id
+
+
+def _refuse_over_active_job_cap(session: Session, tenant_id: uuid.UUID) -> None:
+    """Counted under a per-tenant lock held until the new job is committed, so parallel triggers
+    cannot all slip under the cap."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                    {"key": f"pulse-etl active jobs {tenant_id}"})
+    limit = get_settings().max_active_jobs_per_tenant
+    active = session.scalar(select(func.count()).select_from(EtlJob).where(
+        EtlJob.tenant_id == tenant_id, EtlJob.status.in_(("queued", "running"))))
+    if active >= limit:
+        raise TooManyActiveJobs(
+            f"the tenant has {active} queued or running jobs, the most allowed (ETL_MAX_ACTIVE_JOBS_PER_TENANT = "
+            f"{limit}); wait for one to end (GET /api/v1/etl/jobs?status=running) or cancel one, then try again")
 
 
 REPROCESS_BATCH_SIZE = 200

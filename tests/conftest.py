@@ -30,6 +30,11 @@ os.environ["ETL_SYNC_OVERLAP_SECONDS"] = os.environ.get("ETL_SYNC_OVERLAP_SECOND
 # The fake sources listen on 127.0.0.1; any other loopback address (127.0.0.2, an "internal
 # service" in tests/test_ssrf.py) stays refused, as every private address is by default.
 os.environ["ETL_SOURCE_ALLOW"] = "127.0.0.1"
+# The suite's clients share one address and drive their keys far faster than people do (the
+# schemathesis run alone sends ~750 requests a minute): generous rate limits here, low ones where
+# tests/test_limits.py tests them.
+os.environ.setdefault("ETL_RATE_LIMIT_PER_KEY", "100000/minute")
+os.environ.setdefault("ETL_AUTH_FAILURE_LIMIT_PER_IP", "100000/minute")
 
 
 def _rabbitmqctl(*args: str) -> None:

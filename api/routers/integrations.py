@@ -21,8 +21,8 @@ from api.deps import SessionDep, TenantId, not_found
 from api.schemas import ActiveJobConflict, Integration, IntegrationCreate, Message
 from etl.config import get_settings
 from etl.crypto import CredentialsError
-from etl.integrations import (InvalidIntegration, check_connection, create_integration, credentials_of,
-                              update_integration)
+from etl.integrations import (InvalidIntegration, TooManyIntegrations, check_connection, create_integration,
+                              credentials_of, update_integration)
 from etl.jobs import active_job_id
 from etl.scheduling import InvalidSchedule, parse_schedule, set_schedule
 from etl.models import Integration as IntegrationRow
@@ -37,7 +37,8 @@ router = APIRouter(prefix="/integrations", tags=["integrations"])
     status_code=status.HTTP_201_CREATED,
     response_model=Integration,
     summary="Add an integration (credentials are stored encrypted and never returned)",
-    responses={409: {"model": Message, "description": "the tenant already has an integration with this name"},
+    responses={409: {"model": Message, "description": "the tenant already has an integration with this name, or "
+                                                      "as many as ETL_MAX_INTEGRATIONS_PER_TENANT allows"},
                422: {"description": "invalid settings, URL or credentials; the message says which"}},
 )
 def create(body: IntegrationCreate, session: SessionDep, tenant_id: TenantId) -> Integration:
@@ -47,6 +48,8 @@ def create(body: IntegrationCreate, session: SessionDep, tenant_id: TenantId) ->
             body.settings.model_dump(exclude_none=True, exclude_defaults=True),
         )
         session.commit()
+    except TooManyIntegrations as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     except InvalidIntegration as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except IntegrityError:  # the only unique key a new row can hit is (tenant_id, name)

@@ -22,6 +22,7 @@ from etl.jobs import (
     BrokerUnavailable,
     JobStillActive,
     NothingToRetry,
+    TooManyActiveJobs,
     cancel_and_release,
     job_task_runs,
     retry_job,
@@ -137,6 +138,7 @@ def cancel(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId):
         404: {"model": Message},
         409: {"model": JobConflict, "description": "the job is still active, or its integration has another active job"},
         422: {"model": Message, "description": "the job succeeded, or nothing it left undone remains"},
+        429: {"model": Message, "description": "the tenant has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running jobs"},
         503: {"model": Message, "description": "the message broker is unreachable; the new job is recorded as failed"},
     },
 )
@@ -154,6 +156,8 @@ def retry(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, request: 
         return _conflict(f"integration {integration_id} already has an active job {exc.job_id}", None, exc.job_id)
     except NothingToRetry as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except TooManyActiveJobs as exc:  # as POST /etl/pipeline/trigger
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
     except BrokerUnavailable as exc:
         return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)},
                             status_code=status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from api.deps import SessionDep, TenantId
 from api.schemas import ActiveJobConflict, Message, TriggerRequest, TriggerResponse
 from etl.db import get_sessionmaker
-from etl.jobs import ActiveJobExists, BrokerUnavailable, start_job
+from etl.jobs import ActiveJobExists, BrokerUnavailable, TooManyActiveJobs, start_job
 
 router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
 
@@ -21,6 +21,8 @@ router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
     responses={
         404: {"model": Message, "description": "no such integration for this tenant"},
         409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job"},
+        429: {"model": Message, "description": "the tenant has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running "
+                                               "jobs; try again when one has ended"},
         503: {"model": Message, "description": "the message broker is unreachable; the job is recorded as failed"},
     },
 )
@@ -39,6 +41,10 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
             detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id
         )
         return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+    except TooManyActiveJobs as exc:
+        # 429, not 409: nothing about this request is wrong, and it succeeds unchanged once a job
+        # ends, which is what clients that back off and retry on 429 do.
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
     except BrokerUnavailable as exc:
         return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     except ValueError as exc:  # a kind or provider start_job does not know

@@ -28,6 +28,7 @@ from api.raw_schemas import (
     StoreRawDataResponse,
 )
 from api.schemas import ActiveJobConflict, Message
+from etl.config import get_settings
 from etl.db import get_sessionmaker
 from etl.jobs import ActiveJobExists, BrokerUnavailable, active_job_id, start_reprocess
 from etl.models import Integration
@@ -56,20 +57,23 @@ _PULL_ID = re.compile(r"^[^/\s]+/[^#\s]+#[1-9][0-9]*$")
 
 
 class BodySizeLimit:
-    """ASGI middleware: refuses a request body over the route's limit with 413 before it is read
-    whole (a declared Content-Length at once, a chunked body as soon as it passes the limit)."""
+    """ASGI middleware: refuses a request body over its limit with 413 before it is read whole (a
+    declared Content-Length at once, a chunked body as soon as it passes the limit). Every route has
+    ETL_MAX_REQUEST_BYTES (read per request, so a changed setting applies at once); `limits` gives
+    some paths a limit of their own."""
 
     def __init__(self, app, limits: dict[str, int]):
         self.app = app
         self.limits = limits
 
     async def __call__(self, scope, receive, send):
-        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        limit = self.limits.get(path) or get_settings().max_request_bytes
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _too_large(limit)(scope, receive, send)
+            return await _too_large(path, limit)(scope, receive, send)
         received = 0
 
         async def limited_receive():
@@ -78,19 +82,28 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, _too_large_message(limit))
+                    raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, _too_large_message(path, limit))
             return message
 
         await self.app(scope, limited_receive, send)
 
 
-def _too_large_message(limit: int) -> str:
-    return (f"request body over {limit // (1024 * 1024)} MiB: send the records in smaller requests "
-            f"(at most 1000 records each)")
+def _size(n: int) -> str:
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
 
 
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse({"detail": _too_large_message(limit)}, status_code=status.HTTP_413_CONTENT_TOO_LARGE)
+def _too_large_message(path: str, limit: int) -> str:
+    if path == STORE_PATH:
+        return (f"request body over {_size(limit)}: send the records in smaller requests "
+                f"(at most 1000 records each)")
+    return f"request body over {_size(limit)} (ETL_MAX_REQUEST_BYTES): send a smaller body"
+
+
+def _too_large(path: str, limit: int) -> JSONResponse:
+    return JSONResponse({"detail": _too_large_message(path, limit)}, status_code=status.HTTP_413_CONTENT_TOO_LARGE)
 
 
 def _invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:
@@ -316,6 +329,22 @@ def update_raw_status(raw_id: int, body: RawStatusUpdate, session: SessionDep, t
     return _raw_record(_own_raw(session, tenant_id, raw_id), False)
 
 
+def _count_up_to_limit(session: Session, query) -> int:
+    """Rows the query selects, counted no further than one past ETL_MAX_REPROCESS_RECORDS."""
+    return session.scalar(select(func.count()).select_from(
+        query.limit(get_settings().max_reprocess_records + 1).subquery()))
+
+
+def _refuse_oversized_reprocess(selected: int, integration_id: uuid.UUID) -> None:
+    """One request may not set the shared transform and load workers on more than this."""
+    limit = get_settings().max_reprocess_records
+    if selected > limit:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, (
+            f"this selects more than {limit} raw records of integration {integration_id} "
+            f"(ETL_MAX_REPROCESS_RECORDS); narrow it with `filter` (entity_type, status) or send `raw_ids` in "
+            f"parts, listed by GET /api/v1/etl/raw-data"))
+
+
 @router.post(
     "/reprocess",
     status_code=status.HTTP_202_ACCEPTED,
@@ -326,7 +355,7 @@ def update_raw_status(raw_id: int, body: RawStatusUpdate, session: SessionDep, t
     responses={
         404: {"model": Message, "description": "no such integration, or raw ids that are not the integration's"},
         409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job"},
-        422: {"model": Message, "description": "nothing matches"},
+        422: {"model": Message, "description": "nothing matches, or more than ETL_MAX_REPROCESS_RECORDS"},
         503: {"model": Message, "description": "the message broker is unreachable; the job is recorded as failed"},
     },
 )
@@ -335,6 +364,7 @@ def reprocess(body: ReprocessRequest, tenant_id: TenantId, session: SessionDep, 
     query = select(RawRow.id).where(RawRow.tenant_id == tenant_id, RawRow.integration_id == integration.id)
     if body.raw_ids is not None:
         wanted = set(body.raw_ids)
+        _refuse_oversized_reprocess(len(wanted), integration.id)
         ids = list(session.scalars(query.where(RawRow.id.in_(wanted)).order_by(RawRow.id)))
         missing = sorted(wanted - set(ids))
         if missing:
@@ -347,10 +377,12 @@ def reprocess(body: ReprocessRequest, tenant_id: TenantId, session: SessionDep, 
             query = query.where(RawRow.entity_type == body.filter.entity_type)
         if body.filter.status is not None:
             query = query.where(RawRow.processing_status == body.filter.status)
+        _refuse_oversized_reprocess(_count_up_to_limit(session, query), integration.id)
         ids = list(session.scalars(query.order_by(RawRow.id)))
         count = len(ids)
     else:  # everything: start_reprocess selects the ids itself
-        ids, count = None, session.scalar(select(func.count()).select_from(query.subquery()))
+        ids, count = None, _count_up_to_limit(session, query)
+        _refuse_oversized_reprocess(count, integration.id)
     if not count:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             f"nothing to reprocess: no raw record of integration {integration.id} matches")
