@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     task_soft_time_limit: int = 300
     task_time_limit: int = 360  # hard limit, well under RabbitMQ's 30 min consumer_timeout
     max_retries: int = 8
+    # Deliveries of one task attempt whose worker never finished it (killed each time) before the
+    # job fails: a poison message must not loop forever.
+    max_deliveries: int = Field(5, ge=1)
     retry_backoff_max: int = 600
     http_timeout: float = 30.0
     sync_overlap_seconds: int = 300

@@ -30,6 +30,7 @@ RECORD_RUN = text("""
     ON CONFLICT (task_id, attempt) DO UPDATE SET
         state = 'started', deliveries = etl_task_runs.deliveries + 1, worker = EXCLUDED.worker,
         error = NULL, started_at = now(), finished_at = NULL
+    RETURNING deliveries
 """)
 FINISH_RUN = text("""
     UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
@@ -87,6 +88,8 @@ class EtlTask(Task):
 
     def run_stage(self, job_id: str, fn, *args):
         """Run a stage function; classify its failure once."""
+        if self._delivered_too_often(job_id):
+            return None
         try:
             return fn(*args)
         except RateLimited as exc:
@@ -105,6 +108,20 @@ class EtlTask(Task):
             log.exception("task %s of job %s failed", self.request.id, job_id)
             self._fail(job_id, public_message(exc))
             raise
+
+    def _delivered_too_often(self, job_id: str) -> bool:
+        """A message whose every delivery kills its worker (out of memory, a crash in a C library)
+        would be redelivered forever (reject_on_worker_lost). Past ETL_MAX_DELIVERIES deliveries
+        of the same attempt, the job fails with the reason and the message is acked unrun. Counted
+        in etl_task_runs rather than with quorum queues' x-delivery-limit: the same guarantee on
+        the classic queues our countdown retries need, and the reason reaches the job."""
+        deliveries = getattr(self.request, "deliveries", None) or 0
+        limit = get_settings().max_deliveries
+        if deliveries <= limit:
+            return False
+        self._fail(job_id, f"{self.name} was delivered {deliveries} times and its worker never finished it (killed or "
+                           f"out of memory each time, ETL_MAX_DELIVERIES is {limit}); the job stops here")
+        return True
 
     def publish_or_requeue(self, publish, *args) -> None:
         """Publish a stage's follow-ups after its commit. The publish retries by the app's
@@ -149,20 +166,24 @@ class EtlTask(Task):
 
     # --- etl_task_runs ----------------------------------------------------------------------
 
-    def _record(self, sql, **params) -> None:
+    def _record(self, sql, **params):
+        """Run a bookkeeping statement; its first column's value if it returns rows."""
         try:
             with session_scope() as session:
                 # Bookkeeping need not wait for the WAL flush: a crash may lose the last state
                 # change of a run record, never pipeline data (stage transactions stay synchronous).
                 session.execute(text("SET LOCAL synchronous_commit = off"))
-                session.execute(sql, params)
+                result = session.execute(sql, params)
+                return result.scalar() if result.returns_rows else None
         except Exception:
             log.exception("could not record task run %s", params.get("task_id"))
+            return None
 
     def before_start(self, task_id, args, kwargs):
         job_id, batch_id = (list(args) + [None, None])[:2]
-        self._record(RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name,
-                     stage=self.stage, attempt=self.request.retries, worker=self.request.hostname)
+        self.request.deliveries = self._record(
+            RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name, stage=self.stage,
+            attempt=self.request.retries, worker=self.request.hostname)
 
     def on_success(self, retval, task_id, args, kwargs):
         if getattr(self.request, "paused", False):

@@ -97,3 +97,20 @@ def test_a_duplicate_re_publishes_only_what_never_started(jira_integration):
     with session_scope() as s:
         fail_job(s, job_id, "test", "done with this job")
     assert implied() == ([], [], [])  # an ended job gets nothing
+
+
+def test_a_message_that_kills_its_worker_every_time_fails_the_job_instead_of_looping(jira_integration):
+    _, _, integration_id, fake = jira_integration(issues=50)
+    job_id, first = new_job(integration_id)
+    with session_scope() as s:  # five deliveries of this task already died with their worker
+        s.execute(text("INSERT INTO etl_task_runs (job_id, tenant_id, task_id, task_name, stage, state, attempt, "
+                       "deliveries) SELECT id, tenant_id, :task, 'etl.extract.page', 'extract', 'started', 0, 5 "
+                       "FROM etl_jobs WHERE id = :job"), {"job": job_id, "task": stage_task_id(job_id, "extract", first)})
+
+    publish_extract(job_id, first)  # the sixth
+    job = wait_for_job(job_id, timeout=60)
+
+    # Before: run again, and again, for as long as it killed its worker.
+    assert job.status == "failed", job.error_details
+    assert "delivered 6 times and its worker never finished it" in job.error_details["message"]
+    assert fake.requests == []  # acked unrun
