@@ -88,6 +88,10 @@ class JobCounters(ORMModel):
     loaded: int
     failed: int = Field(description="records that could not be transformed or loaded")
     requests_made: int = Field(description="HTTP requests made to the source")
+    seen: int = Field(0, description="records the source's pages held: loaded + unchanged + failed once the job ends")
+    expected: int | None = Field(None, description=(
+        "how many records the source said this sync would find (Jira: the search's total or approximate count, "
+        "on a complete read); a job whose pages held fewer ends `partial` with the gap. null: not checked"))
 
 
 class Job(ORMModel):

@@ -340,13 +340,15 @@ def refresh_counters(session: Session, job_id) -> None:
             UPDATE etl_jobs j SET
                 pages = s.pages, extracted = s.extracted, unchanged = s.unchanged,
                 transformed = s.transformed, loaded = s.loaded, failed = s.failed,
-                requests_made = s.requests_made, not_modified = s.not_modified, updated_at = now()
+                requests_made = s.requests_made, not_modified = s.not_modified, seen = s.seen,
+                expected = s.expected, updated_at = now()
             FROM (
                 SELECT count(*) FILTER (WHERE status <> 'pending') AS pages,
                        coalesce(sum(extracted), 0) AS extracted, coalesce(sum(unchanged), 0) AS unchanged,
                        coalesce(sum(transformed), 0) AS transformed, coalesce(sum(loaded), 0) AS loaded,
                        coalesce(sum(failed), 0) AS failed, coalesce(sum(requests_made), 0) AS requests_made,
-                       coalesce(sum(not_modified), 0) AS not_modified
+                       coalesce(sum(not_modified), 0) AS not_modified, coalesce(sum(fetched), 0) AS seen,
+                       sum(source_total) AS expected
                 FROM etl_batches WHERE job_id = :job_id
             ) s
             WHERE j.id = :job_id
@@ -367,16 +369,22 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
         return False
     refresh_counters(session, job.id)
     session.refresh(job)
-    job.status = "partial" if job.failed else "succeeded"
+    missing = missing_records(job)
+    job.status = "partial" if job.failed or missing else "succeeded"
     job.finished_at = now()
-    if job.failed:
+    if missing:
+        job.error_details = {"stage": "reconcile", "missing": missing, "message": (
+            f"the source reported {job.expected} record(s) for this sync and its pages held {job.seen}: "
+            f"{missing} missing; run a full sync again")}
+    elif job.failed:
         job.error_details = {"stage": "transform",
                              "message": f"{job.failed} record(s) failed; see raw_extraction_data.error_details"}
     reprocess_after_commit_if_requested(session, job)
     if job.kind == "reprocess":  # read nothing from the source: no watermark, no sync time
         log.info("job %s %s: %s transformed again, %s failed", job.id, job.status, job.loaded, job.failed)
         return True
-    _advance_watermarks(session, job)
+    if not missing:  # the next incremental sync must not start past records this one never saw
+        _advance_watermarks(session, job)
     session.execute(
         text("UPDATE integrations SET last_sync_at = :at WHERE id = :id"), {"at": job.finished_at, "id": job.integration_id}
     )
@@ -386,6 +394,16 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
         reconcile_after_commit(session, job.integration_id)
     log.info("job %s %s: %s extracted, %s loaded, %s failed", job.id, job.status, job.extracted, job.loaded, job.failed)
     return True
+
+
+def missing_records(job: EtlJob) -> int:
+    """How many records the source said this sync would find and its pages did not hold: a
+    complete read (Jira: the search's total or approximate count taken on its first page) is
+    checked, not assumed. A page that breaks the protocol already fails or retries; this catches
+    what no single page shows (a source that skips records across pages)."""
+    if job.expected is None or job.kind == "reprocess":
+        return 0
+    return max(0, job.expected - job.seen)
 
 
 def _advance_watermarks(session: Session, job: EtlJob) -> None:

@@ -157,6 +157,10 @@ class EtlJob(Base):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # 304s
+    # Completeness: records the source's pages held, and how many the source said there were
+    # (a complete read only; NULL when it gives no count). seen = extracted + unchanged.
+    seen: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    expected: Mapped[int | None] = mapped_column(Integer)
     extraction_done: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -201,6 +205,7 @@ class EtlBatch(Base):
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     max_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
     # Normalized rows between transform and load; cleared once loaded so it never accumulates.
     staged: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _created_at()

@@ -233,6 +233,7 @@ def extract_page(batch_id: int) -> FollowUps:
         batch.stream_etag = page.stream_etag
         batch.is_last = page.next_cursor is None
         batch.max_updated = max((r.updated_at for r in page.records if r.updated_at), default=None)
+        batch.source_total = page.source_total
         # A page with nothing new skips transform and load altogether.
         batch.status = "extracted" if changed else "loaded"
         _touch(batch)

@@ -29,6 +29,9 @@ class Page:
     not_modified: int = 0  # conditional requests answered 304 (no rate-limit cost)
     stream_etag: str | None = None  # validator of a stream's first page (see ExtractState)
     settings_update: dict | None = None  # discovered integration settings to persist
+    # On a stream's first page of a complete read: how many records the source says the stream
+    # has, to check the sync saw them all (None: the source gives no count).
+    source_total: int | None = None
 
 
 @dataclass

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
 from etl.sources.http import FatalError, HttpClient, OutboundRefused
 from etl.sources.pagination import IncompletePage, OffsetPaginator, TokenPaginator
+
+log = logging.getLogger(__name__)
 
 ISSUE = "jira_issue"
 # Jira Cloud returns only `id` unless fields are named (FIELD-NOTES).
@@ -164,11 +167,30 @@ class JiraClient:
         resp = self.http.request("GET", path, params=params)
         next_cursor = self.paginator.next_cursor(resp.body, cursor)  # refuses a page it cannot vouch for
         issues = resp.body["issues"]
+        source_total = self.expected_total(resp.body) if _is_first_page_of_a_complete_read(cursor) else None
         self.complete_changelogs(issues)
         fetched_at = datetime.now(timezone.utc).isoformat()
         records = [self.issue_record(i, resp.url, cursor, fetched_at) for i in issues]
         return Page(records, next_cursor, requests_made=self.http.requests_made - before,
-                    settings_update=settings_update)
+                    settings_update=settings_update, source_total=source_total)
+
+    def expected_total(self, first_page: dict) -> int | None:
+        """How many issues the JQL matches, for the completeness check: Data Center's `total`;
+        on Cloud, which dropped it, POST /search/approximate-count with the same JQL. None when
+        the site has no such endpoint (the check is then skipped, never failed)."""
+        if not self.cloud:
+            total = first_page.get("total")
+            return total if isinstance(total, int) and not isinstance(total, bool) else None
+        jql = build_jql(self.settings, None).split(" ORDER BY ", 1)[0]
+        try:
+            body = self.http.request("POST", f"{self.api}/search/approximate-count", json={"jql": jql}).body
+        except FatalError as exc:
+            log.warning("no approximate count from %s (%s): completeness not checked", self.http.base_url, exc.message)
+            return None
+        count = body.get("count") if isinstance(body, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise IncompletePage("the approximate-count answer has no count")
+        return count
 
     def list_issue_ids(self):
         """Yield the id of every issue the integration covers (id-only pages, same JQL as a full
@@ -252,6 +274,12 @@ class JiraClient:
         if not isinstance(histories, list):
             raise IncompletePage(f"issue {key} answered without its changelog histories")
         return histories
+
+
+def _is_first_page_of_a_complete_read(cursor: dict) -> bool:
+    """A stream's first page with no `updated >=` bound: the whole JQL is read (full syncs, and a
+    first sync), so the source's count of it can be compared with what the pages held."""
+    return cursor.get("since_ms") is None and not cursor.get("token") and not cursor.get("start_at")
 
 
 def _is_truncated(changelog: dict | None) -> bool:
