@@ -18,12 +18,17 @@ from sqlalchemy import func, select, text, update
 from etl.celery_app import app
 from etl.db import session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
-from etl.lanes import stage_task_id
+from etl.lanes import all_queues, stage_task_id
 from tests.waiting import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("workers")
 
 T0 = datetime(2025, 9, 1, tzinfo=timezone.utc)
+
+
+def queue_depth(name: str) -> int:
+    with app.connection_for_write() as conn:
+        return conn.default_channel.queue_declare(name, passive=True).message_count
 
 
 def auth(key: str) -> dict:
@@ -457,10 +462,7 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
             return not s.scalar(select(func.count()).select_from(EtlTaskRun)
                                 .where(EtlTaskRun.job_id == job_id, EtlTaskRun.state == "started"))
     wait_until(nothing_running, 5, "the job's running tasks stopped")
-    time.sleep(0.5)
     settled = batches(job_id)
-    time.sleep(2.5)
-    assert batches(job_id) == settled, "no batch moves after the cancel"
 
     # Every worker was told to drop the tasks of the batches the job left unfinished.
     unfinished = {stage_task_id(str(job_id), stage, b[0]) for b in settled if b[1] != "loaded"
@@ -468,6 +470,11 @@ def test_cancel_stops_a_running_job_and_leaves_no_half_written_batch(api_client,
     revoked = app.control.inspect(timeout=5).revoked() or {}
     assert len(revoked) >= 3, revoked.keys()  # the extract, transform and load workers at least
     assert all(unfinished <= set(ids) for ids in revoked.values())
+    # Once the queues hold none of its messages and no task of it runs, nothing can move a batch:
+    # compare then, rather than after a sleep long enough for a late task to act.
+    wait_until(lambda: all(queue_depth(q) == 0 for q in all_queues()) and nothing_running(), 30,
+               "the job's queued messages were consumed (dropped as revoked)")
+    assert batches(job_id) == settled, "no batch moves after the cancel"
 
     assert "extracted" in {b[1] for b in settled}, "the loads caught by the cancel left their batches untouched"
     loaded_total = loaded_or_untouched(integration_id, settled)
