@@ -4,20 +4,25 @@
 - Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
   exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
 - Ends the job `failed` with the reason on a fatal error or when retries run out.
+- Runs under the tenant of the job it is about (row-level security): its run records and every
+  session the stage function opens are scoped to that tenant.
 """
 from __future__ import annotations
 
 import logging
 import random
+import uuid
+from functools import lru_cache
 
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError, InterfaceError
 
 from etl.config import get_settings
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope, tenant_context
 from etl.jobs import fail_job
+from etl.models import EtlJob
 from etl.sources.http import FatalError, RateLimited, RetriableError
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,15 @@ def backoff_seconds(retries: int, retry_after: float | None = None) -> float:
     return min(settings.retry_backoff_max, 2 ** retries) * random.uniform(0.5, 1.5)
 
 
+@lru_cache(maxsize=4096)
+def tenant_of_job(job_id: str) -> uuid.UUID | None:
+    """The tenant a job belongs to: the one look-up a task makes across tenants, before it knows
+    whose job it runs. A job never changes tenant, so each worker process asks once per job."""
+    with session_scope() as session:
+        scope_to_all_tenants(session, "a task looks up its job's tenant")
+        return session.scalar(select(EtlJob.tenant_id).where(EtlJob.id == uuid.UUID(job_id)))
+
+
 class EtlTask(Task):
     abstract = True
     acks_late = True
@@ -57,9 +71,10 @@ class EtlTask(Task):
     # --- execution --------------------------------------------------------------------------
 
     def run_stage(self, job_id: str, fn, *args):
-        """Run a stage function; classify its failure once."""
+        """Run a stage function under the job's tenant; classify its failure once."""
         try:
-            return fn(*args)
+            with tenant_context(self._job_tenant()):
+                return fn(*args)
         except RateLimited as exc:
             self._requeue_after_pause(exc)
             return None
@@ -100,16 +115,23 @@ class EtlTask(Task):
 
     def _fail(self, job_id: str, message: str, **details) -> None:
         try:
-            with session_scope() as session:
+            with tenant_context(self._job_tenant()), session_scope() as session:
                 fail_job(session, job_id, self.stage, message, task_id=self.request.id, **details)
         except Exception:  # the database itself may be what failed
             log.exception("could not mark job %s failed", job_id)
+
+    def _job_tenant(self) -> uuid.UUID | None:
+        """The tenant of the job this task is about (its first argument), looked up once per task;
+        None when the job is gone (its sessions then see nothing)."""
+        if not hasattr(self.request, "job_tenant"):
+            self.request.job_tenant = tenant_of_job(str(self.request.args[0]))
+        return self.request.job_tenant
 
     # --- etl_task_runs ----------------------------------------------------------------------
 
     def _record(self, sql, **params) -> None:
         try:
-            with session_scope() as session:
+            with tenant_context(self._job_tenant()), session_scope() as session:
                 # Bookkeeping need not wait for the WAL flush: a crash may lose the last state
                 # change of a run record, never pipeline data (stage transactions stay synchronous).
                 session.execute(text("SET LOCAL synchronous_commit = off"))

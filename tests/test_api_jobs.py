@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from etl.celery_app import app
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
 from etl.tasks import stage_task_id
 from tests.waiting import wait_for_job

@@ -12,7 +12,8 @@ import psycopg2
 import pytest
 from sqlalchemy import func, select, text
 
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.jobs import start_job
 from etl.models import EtlJob, EtlTaskRun, RawExtractionData, WitMapping, Wit, WorkItem, WorkItemTransition
 from tests.waiting import run_sync, wait_for_job

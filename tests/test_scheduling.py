@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 from etl.config import get_settings
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.jobs import create_job, publish_extract, start_job
 from etl.models import EtlJob, Integration, SyncState, WorkItem
 from etl.reaper import reap
