@@ -44,8 +44,8 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 def tenant_sessionmaker(tenant_id) -> sessionmaker[Session]:
-    """A factory of sessions scoped to one tenant from their first transaction (etl.db below), for
-    helpers that open sessions of their own."""
+    """A factory of sessions scoped to one tenant from their first transaction (see the tenant
+    scope below), for helpers that open sessions of their own."""
     return sessionmaker(bind=get_engine(), expire_on_commit=False, info={_SCOPE: str(tenant_id)})
 
 
@@ -78,6 +78,7 @@ def session_scope() -> Iterator[Session]:
 APP_ROLE = "pulse_app"
 SYSTEM_ROLE = "pulse_system"
 _SCOPE = "pulse_scope"  # session.info key: a tenant id (str), or _ALL_TENANTS
+_APPLIED = "pulse_scope_applied"  # session.info key: the scope of the transaction under way
 _ALL_TENANTS = "*"
 _APPLY_SCOPE = text("SELECT set_config('role', :role, true), set_config('app.tenant_id', :tenant, true)")
 _task_tenant: ContextVar[str | None] = ContextVar("pulse_task_tenant", default=None)
@@ -111,20 +112,20 @@ def tenant_context(tenant_id) -> Iterator[None]:
 
 
 def _set_scope(session: Session, scope: str) -> None:
-    if session.info.get(_SCOPE) == scope:
-        return  # already applied to the transaction under way, if any
     session.info[_SCOPE] = scope
-    if session.in_transaction():
-        _apply_scope(session.connection(), scope)
+    # A stage's claim scopes to the tenant its task is already under: no second round trip.
+    if session.in_transaction() and session.info.get(_APPLIED) != scope:
+        _apply_scope(session, session.connection(), scope)
 
 
-def _apply_scope(connection, scope: str | None) -> None:
-    """One round trip per transaction: the role and the tenant in a single statement."""
+def _apply_scope(session: Session, connection, scope: str | None) -> None:
+    """One round trip: the role and the tenant in a single statement."""
     role = SYSTEM_ROLE if scope == _ALL_TENANTS else APP_ROLE
     tenant = scope if scope not in (None, _ALL_TENANTS) else ""
     connection.execute(_APPLY_SCOPE, {"role": role, "tenant": tenant})
+    session.info[_APPLIED] = scope
 
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, transaction, connection) -> None:
-    _apply_scope(connection, session.info.get(_SCOPE) or _task_tenant.get())
+    _apply_scope(session, connection, session.info.get(_SCOPE) or _task_tenant.get())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from etl import db
@@ -17,3 +18,11 @@ def session_scope() -> Iterator[Session]:
     with db.session_scope() as session:
         db.scope_to_all_tenants(session, "a test sets up and inspects rows")
         yield session
+
+
+@contextmanager
+def server_connection() -> Iterator[Connection]:
+    """A plain connection as the login user, outside any scope, for looking at the server itself:
+    pg_stat_activity shows another backend's query only to the same user."""
+    with db.get_engine().connect() as connection:
+        yield connection

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from etl.celery_app import app
-from tests.scopes import session_scope
+from tests.scopes import server_connection, session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
 from etl.tasks import stage_task_id
 from tests.waiting import wait_for_job
@@ -390,7 +390,7 @@ def batches(job_id) -> list[tuple]:
 
 
 def loads_waiting_on_a_lock() -> int:
-    with session_scope() as s:
+    with server_connection() as s:
         return s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                              "AND query LIKE '%INSERT INTO work_items%'"))
 
