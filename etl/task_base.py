@@ -114,6 +114,10 @@ class EtlTask(Task):
         raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
 
     def _fail(self, job_id: str, message: str, **details) -> None:
+        # The run record says why before the job shows failed: whoever reads the failed job (its
+        # own waiter, the dashboard) finds the cause in its task runs, not a run still `started`.
+        self._record(FINISH_RUN, state="failed", error=message[:2000], task_id=self.request.id,
+                     attempt=self.request.retries)
         try:
             with tenant_context(self._job_tenant()), session_scope() as session:
                 fail_job(session, job_id, self.stage, message, task_id=self.request.id, **details)
