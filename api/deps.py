@@ -23,7 +23,8 @@ from etl.tenants import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authe
 
 def get_session() -> Iterator[Session]:
     """One session per request. Routes that write commit it themselves; anything left open is
-    rolled back when the session closes."""
+    rolled back when the session closes. It sees no tenant's rows until the caller is known
+    (current_principal scopes it to the caller's tenant; row-level security, etl.db)."""
     with get_sessionmaker()() as session:
         yield session
 
@@ -63,7 +64,8 @@ def current_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, refused here (once for every route) when it asks to change something with a
-    read-only key or token, or when it is over its rate limits (api.limits)."""
+    read-only key or token, or when it is over its rate limits (api.limits). From here on the
+    request's session is scoped to the caller's tenant."""
     limits.refuse_blocked_address(request)
     try:
         principal = _authenticate(session, credentials)
@@ -71,6 +73,7 @@ def current_principal(
         if credentials is not None:  # a missing key guesses nothing; a wrong one may be a guess
             limits.count_failed_authentication(request)
         raise
+    scope_to_tenant(session, principal.tenant_id)
     limits.count_request(principal)
     if request.method not in READ_METHODS and not principal.can_write:
         raise _read_only(request, principal)
@@ -109,11 +112,10 @@ def _read_only(request: Request, principal: Principal) -> HTTPException:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def current_tenant(principal: PrincipalDep, session: SessionDep) -> uuid.UUID:
+def current_tenant(principal: PrincipalDep) -> uuid.UUID:
     """The tenant of the API key (or JWT) in the Authorization header. Every query filters on it,
-    and the request's session is scoped to it in PostgreSQL too (row-level security): a query
-    that forgot its filter still sees this tenant's rows only."""
-    scope_to_tenant(session, principal.tenant_id)
+    and the request's session is scoped to it in PostgreSQL too (row-level security, by
+    current_principal): a query that forgot its filter still sees this tenant's rows only."""
     return principal.tenant_id
 
 

@@ -72,7 +72,8 @@ class RssSampler(threading.Thread):
 def bench_github(prs: int, tenant_id) -> None:
     from sqlalchemy import text
 
-    from etl.db import get_sessionmaker, session_scope
+    from etl.cli import operator_session
+    from etl.db import get_sessionmaker
     from etl.integrations import create_integration
     from etl.jobs import start_job
     from etl.models import EtlJob
@@ -82,20 +83,20 @@ def bench_github(prs: int, tenant_id) -> None:
     fake = FakeGitHub(repos=repos, seed=7, rate_limit=1_000_000)
     fake.serve()
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             integ = create_integration(s, tenant_id, "github", "bench-gh", fake.url, {"token": fake.token},
                                        {"repos": list(repos)})
             integration_id = integ.id
         t0 = time.monotonic()
         job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
         while True:
-            with session_scope() as s:
+            with operator_session() as s:
                 job = s.get(EtlJob, job_id)
                 if job.status not in ("queued", "running"):
                     break
             time.sleep(0.5)
         elapsed = time.monotonic() - t0
-        with session_scope() as s:
+        with operator_session() as s:
             n_prs, n_reviews, n_commits = s.execute(text(
                 "SELECT (SELECT count(*) FROM pull_requests), (SELECT count(*) FROM pr_reviews), "
                 "(SELECT count(*) FROM pr_commits)")).one()
@@ -121,7 +122,8 @@ def main() -> int:
     admin.cursor().execute(f'CREATE DATABASE "{db_name}"')
 
     from etl import migrations
-    from etl.db import get_sessionmaker, session_scope
+    from etl.cli import operator_session
+    from etl.db import get_sessionmaker
     from etl.integrations import create_integration
     from etl.jobs import start_job
     from etl.models import EtlJob
@@ -149,7 +151,7 @@ def main() -> int:
     sampler = RssSampler({q: p.pid for q, p in procs.items()})
     sampler.start()
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             tenant, _ = create_tenant(s, "bench")
             integ = create_integration(s, tenant.id, "jira", "bench", fake.url,
                                        {"email": fake.email, "token": fake.token}, {"projects": ["BEN"]})
@@ -157,7 +159,7 @@ def main() -> int:
         t0 = time.monotonic()
         job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
         while True:
-            with session_scope() as s:
+            with operator_session() as s:
                 job = s.get(EtlJob, job_id)
                 status, loaded = job.status, job.loaded
             print(f"\r{status:10} loaded {loaded:>7}/{args.issues}  {time.monotonic() - t0:6.1f}s", end="", flush=True)
@@ -166,7 +168,7 @@ def main() -> int:
             time.sleep(0.5)
         elapsed = time.monotonic() - t0
         print()
-        with session_scope() as s:
+        with operator_session() as s:
             job = s.get(EtlJob, job_id)
             spans = s.execute(text("""
                 SELECT stage, count(*), extract(epoch FROM max(finished_at) - min(started_at)),

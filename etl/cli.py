@@ -11,8 +11,9 @@ import json
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -66,6 +67,18 @@ def emit(as_json: bool, data: dict, text: str | Callable[[], str]) -> None:
 
 def note(message: str) -> None:
     click.echo(message, err=True)
+
+
+@contextmanager
+def operator_session() -> Iterator:
+    """A session for an operator command, committed when the block succeeds. The CLI works across
+    tenants (tenants by name, everyone's jobs), so its sessions see every tenant, as pulse_system:
+    still under row-level security, never as the tables' owner (etl.db)."""
+    from etl.db import scope_to_all_tenants, session_scope
+
+    with session_scope() as session:
+        scope_to_all_tenants(session, "CLI operator command")
+        yield session
 
 
 # --- errors from the layers below, in words an operator can act on --------------------------------
@@ -165,11 +178,10 @@ def tenants() -> None:
 @json_option
 def tenants_create(name: str, as_json: bool) -> int:
     """Create a tenant (with the default mappings) and print its first API key, shown only once."""
-    from etl.db import session_scope
     from etl.tenants import TenantExists, create_tenant
 
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             tenant, key = create_tenant(s, name)
             data = {"tenant_id": tenant.id, "name": tenant.name, "api_key_id": key.id, "api_key": key.secret}
     except TenantExists as exc:
@@ -191,10 +203,9 @@ def tenants_list(as_json: bool) -> int:
     """List tenants."""
     from sqlalchemy import select
 
-    from etl.db import session_scope
     from etl.models import Tenant
 
-    with session_scope() as s:
+    with operator_session() as s:
         rows = [{"tenant_id": t.id, "name": t.name, "created_at": t.created_at}
                 for t in s.scalars(select(Tenant).order_by(Tenant.created_at))]
     emit(as_json, {"tenants": rows}, lambda: "\n".join(
@@ -240,7 +251,6 @@ def _key_dict(key) -> dict:
 @json_option
 def keys_create(tenant_ref: str, name: str, is_admin: bool, read_only: bool, as_json: bool) -> int:
     """Create an API key and print its secret, shown only this once."""
-    from etl.db import session_scope
     from etl.models import ApiKey
     from etl.tenants import READ_WRITE, SCOPE_READ, issue_api_key
 
@@ -249,7 +259,7 @@ def keys_create(tenant_ref: str, name: str, is_admin: bool, read_only: bool, as_
     if is_admin and read_only:
         raise CliError("--admin and --read-only exclude each other: an admin key manages tenants, which needs "
                        "the write scope", code=2)
-    with session_scope() as s:
+    with operator_session() as s:
         tenant = _resolve_tenant(s, tenant_ref)
         issued = issue_api_key(s, tenant.id, name=name.strip(), is_admin=is_admin,
                                scopes=[SCOPE_READ] if read_only else READ_WRITE)
@@ -270,10 +280,9 @@ def keys_create(tenant_ref: str, name: str, is_admin: bool, read_only: bool, as_
 @json_option
 def keys_list(tenant_ref: str, as_json: bool) -> int:
     """List a tenant's API keys, revoked ones included (never the secrets)."""
-    from etl.db import session_scope
     from etl.tenants import tenant_api_keys
 
-    with session_scope() as s:
+    with operator_session() as s:
         tenant = _resolve_tenant(s, tenant_ref)
         rows = [_key_dict(k) for k in tenant_api_keys(s, tenant.id)]
 
@@ -298,11 +307,10 @@ def keys_list(tenant_ref: str, as_json: bool) -> int:
 @json_option
 def keys_revoke(tenant_ref: str, key_id: str, as_json: bool) -> int:
     """Revoke one of a tenant's API keys: the API refuses it (401) from now on."""
-    from etl.db import session_scope
     from etl.tenants import revoke_api_key
 
     kid = _parse_uuid(key_id, "API key")
-    with session_scope() as s:
+    with operator_session() as s:
         tenant = _resolve_tenant(s, tenant_ref)
         key = revoke_api_key(s, tenant.id, kid, by_admin=True)  # the operator
         if key is None:
@@ -358,7 +366,6 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
     schedule = _schedule_from_options(cron, every_minutes, timezone_name)  # fails before anything is checked
     if provider == "github":
         return _add_github(tenant_ref, name, base_url, token, repos, verify, as_json, schedule)
-    from etl.db import session_scope
     from etl.integrations import InvalidIntegration, create_integration, validate_jira
     from etl.models import Tenant
 
@@ -380,12 +387,12 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
         settings["story_points_field"] = story_points_field
 
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             tenant_id = _resolve_tenant(s, tenant_ref).id
         if verify:  # shape first (same messages as the API), then ask Jira; no transaction held meanwhile
             validate_jira(base_url, credentials, settings)
             verify_with_source("jira", base_url, credentials, settings)
-        with session_scope() as s:
+        with operator_session() as s:
             tenant = s.get(Tenant, tenant_id)
             integ = create_integration(s, tenant.id, provider, name, base_url, credentials, settings)
             data = {"integration_id": integ.id, "tenant_id": tenant.id, "tenant": tenant.name, "name": integ.name,
@@ -411,7 +418,6 @@ def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, re
                 verify: bool, as_json: bool, schedule=None) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from etl.db import session_scope
     from etl.integrations import InvalidIntegration, create_integration, validate_github
 
     if not token:
@@ -419,13 +425,13 @@ def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, re
     repo_list = [r.strip() for value in repos for r in value.split(",") if r.strip()]
     credentials, settings = {"token": token}, {"repos": repo_list}
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             tenant = _resolve_tenant(s, tenant_ref)
             tenant_id, tenant_name = tenant.id, tenant.name
         validate_github(base_url, credentials, settings)
         if verify:
             verify_with_source("github", base_url, credentials, settings)
-        with session_scope() as s:
+        with operator_session() as s:
             integ = create_integration(s, tenant_id, "github", name, base_url, credentials, settings)
             data = {"integration_id": integ.id, "tenant_id": tenant_id, "tenant": tenant_name, "name": integ.name,
                     "provider": "github", "base_url": integ.base_url, "repos": repo_list}
@@ -497,7 +503,6 @@ def integrations_schedule(integration_id: str, cron: str | None, timezone_name: 
 
     Without options, show the current schedule. Setting one computes the next run.
     """
-    from etl.db import session_scope
     from etl.models import Integration
     from etl.scheduling import schedule_dict, set_schedule
 
@@ -505,7 +510,7 @@ def integrations_schedule(integration_id: str, cron: str | None, timezone_name: 
         raise CliError("--off removes the schedule; do not combine it with --schedule or --every", code=2)
     schedule = _schedule_from_options(cron, every_minutes, timezone_name)
     integ_id = _parse_uuid(integration_id, "integration")
-    with session_scope() as s:
+    with operator_session() as s:
         integ = s.get(Integration, integ_id, with_for_update=True)
         if integ is None:
             raise CliError(f"no integration {integ_id}; `etl integrations list` shows them")
@@ -559,12 +564,11 @@ def integrations_rotate_key(tenant_ref: str | None, as_json: bool) -> int:
     """
     from etl.config import get_settings
     from etl.crypto import CredentialsError
-    from etl.db import session_scope
     from etl.integrations import rotate_all_credentials
 
     keys_configured = len([k for k in get_settings().secret_key.get_secret_value().split(",") if k.strip()])
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             tenant_id = _resolve_tenant(s, tenant_ref).id if tenant_ref else None
             count = rotate_all_credentials(s, tenant_id)
     except CredentialsError as exc:
@@ -598,10 +602,9 @@ def integrations_list(tenant_ref: str | None, as_json: bool) -> int:
     """List integrations (credentials are never shown)."""
     from sqlalchemy import select
 
-    from etl.db import session_scope
     from etl.models import Integration, Tenant
 
-    with session_scope() as s:
+    with operator_session() as s:
         q = select(Integration, Tenant.name).join(Tenant, Tenant.id == Integration.tenant_id)
         if tenant_ref:
             q = q.where(Integration.tenant_id == _resolve_tenant(s, tenant_ref).id)
@@ -650,9 +653,7 @@ def _parse_uuid(value: str, what: str) -> uuid.UUID:
 
 def _tenant_of(model, row_id: uuid.UUID, missing: str) -> uuid.UUID:
     """The tenant that owns a row (an integration, a job), or a CliError saying how to find one."""
-    from etl.db import get_sessionmaker
-
-    with get_sessionmaker()() as s:
+    with operator_session() as s:
         row = s.get(model, row_id)
         if row is None:
             raise CliError(missing)
@@ -679,10 +680,9 @@ def read_job(job_id: uuid.UUID, last_error: bool = False) -> dict | None:
     """The job as a dict; with last_error, also the newest task-run error (why a job is stuck)."""
     from sqlalchemy import select
 
-    from etl.db import get_sessionmaker
     from etl.models import EtlJob, EtlTaskRun
 
-    with get_sessionmaker()() as s:
+    with operator_session() as s:
         job = s.get(EtlJob, job_id)
         if job is None:
             return None
@@ -854,10 +854,9 @@ def jobs_list(tenant_ref: str | None, limit: int, as_json: bool) -> int:
     """The most recent jobs, newest first."""
     from sqlalchemy import select
 
-    from etl.db import session_scope
     from etl.models import EtlJob, Integration, Tenant
 
-    with session_scope() as s:
+    with operator_session() as s:
         q = (select(EtlJob, Tenant.name, Integration.name)
              .join(Tenant, Tenant.id == EtlJob.tenant_id)
              .join(Integration, Integration.id == EtlJob.integration_id))
@@ -886,12 +885,11 @@ def jobs_list(tenant_ref: str | None, limit: int, as_json: bool) -> int:
 @json_option
 def jobs_show(job_id: str, as_json: bool) -> int:
     """A job's status, counters, error and task runs."""
-    from etl.db import session_scope
     from etl.jobs import job_task_runs
     from etl.models import EtlJob
 
     jid = _parse_uuid(job_id, "job")
-    with session_scope() as s:
+    with operator_session() as s:
         job = s.get(EtlJob, jid)
         if job is None:
             raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
@@ -933,12 +931,11 @@ def jobs_show(job_id: str, as_json: bool) -> int:
 def jobs_cancel(job_id: str, as_json: bool) -> int:
     """Cancel a queued or running job: it ends `cancelled` at once, its queued tasks are revoked and
     its running ones stop at their next checkpoint. Exit 2 if the job had already ended."""
-    from etl.db import session_scope
     from etl.jobs import cancel_and_release
     from etl.models import EtlJob
 
     jid = _parse_uuid(job_id, "job")
-    with session_scope() as s:
+    with operator_session() as s:
         if s.get(EtlJob, jid) is None:
             raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
         s.rollback()
@@ -977,7 +974,7 @@ def jobs_retry(job_id: str, wait: bool, timeout: float | None, as_json: bool) ->
         raise CliError(str(exc)) from None
     except BrokerUnavailable as exc:
         raise CliError(f"{exc}. Start RabbitMQ or point ETL_BROKER_URL at a running broker.") from None
-    with get_sessionmaker()() as s:
+    with operator_session() as s:
         kind = s.get(EtlJob, new_id).kind
     return follow_job(new_id, kind, wait, timeout, as_json)
 

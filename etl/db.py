@@ -1,8 +1,10 @@
 """Engine and sessions. One engine per process; one session per unit of work, never module-global."""
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Iterator
 
@@ -12,6 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from etl.config import get_settings
+
+log = logging.getLogger(__name__)
 
 
 def _json_dumps(value) -> str:
@@ -39,6 +43,12 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
 
 
+def tenant_sessionmaker(tenant_id) -> sessionmaker[Session]:
+    """A factory of sessions scoped to one tenant from their first transaction (see the tenant
+    scope below), for helpers that open sessions of their own."""
+    return sessionmaker(bind=get_engine(), expire_on_commit=False, info={_SCOPE: str(tenant_id)})
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
@@ -53,29 +63,69 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
-# --- tenant scope (row-level security, migration 0006) -----------------------------------------
+# --- tenant scope (row-level security, migrations 0006 and 0010) -------------------------------
+#
+# No session runs as the tables' owner (who ignores row-level security). Every transaction starts
+# with one statement that switches to a role without ownership or BYPASSRLS:
+# - pulse_app with `app.tenant_id`: one tenant's rows (scope_to_tenant, the API per request and
+#   the workers per task);
+# - pulse_system: every tenant's rows, for the system's own cross-tenant work (the dispatcher, the
+#   reaper, metrics, retention, tenant management, the CLI), asked for by scope_to_all_tenants only;
+# - pulse_app without a tenant, when nothing asked for a scope: no tenant rows at all, so a
+#   forgotten scope finds nothing instead of everything.
+# Both are SET LOCAL (set_config(..., true)): nothing outlives the transaction on a pooled connection.
 
 APP_ROLE = "pulse_app"
-_SET_TENANT = text("SELECT set_config('app.tenant_id', :tenant, true)")
+SYSTEM_ROLE = "pulse_system"
+_SCOPE = "pulse_scope"  # session.info key: a tenant id (str), or _ALL_TENANTS
+_APPLIED = "pulse_scope_applied"  # session.info key: the scope of the transaction under way
+_ALL_TENANTS = "*"
+_APPLY_SCOPE = text("SELECT set_config('role', :role, true), set_config('app.tenant_id', :tenant, true)")
+_task_tenant: ContextVar[str | None] = ContextVar("pulse_task_tenant", default=None)
 
 
 def scope_to_tenant(session: Session, tenant_id) -> None:
     """From now on, every transaction of this session runs as the unprivileged role with the
     tenant set: PostgreSQL's policies then hide and refuse other tenants' rows, even for a query
-    that forgets its tenant filter. Settings are transaction-local (SET LOCAL), so nothing leaks
-    into a pooled connection's next user."""
-    session.info["tenant_id"] = str(tenant_id)
-    if session.in_transaction():
-        _apply_scope(session.connection(), session.info["tenant_id"])
+    that forgets its tenant filter."""
+    _set_scope(session, str(tenant_id))
 
 
-def _apply_scope(connection, tenant_id: str) -> None:
-    connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
-    connection.execute(_SET_TENANT, {"tenant": tenant_id})
+def scope_to_all_tenants(session: Session, reason: str) -> None:
+    """From now on, every transaction of this session sees and writes every tenant's rows, as
+    pulse_system (still no DDL, still not the owner). Only for the system's own cross-tenant work;
+    `reason` says which, at the call site and in the debug log."""
+    log.debug("session scoped to all tenants: %s", reason)
+    _set_scope(session, _ALL_TENANTS)
+
+
+@contextmanager
+def tenant_context(tenant_id) -> Iterator[None]:
+    """Sessions that begin inside this block without a scope of their own are scoped to this
+    tenant: a worker task about one job opens several sessions (etl.pipeline), all of them
+    under the job's tenant. None leaves them unscoped."""
+    token = _task_tenant.set(str(tenant_id) if tenant_id else None)
+    try:
+        yield
+    finally:
+        _task_tenant.reset(token)
+
+
+def _set_scope(session: Session, scope: str) -> None:
+    session.info[_SCOPE] = scope
+    # A stage's claim scopes to the tenant its task is already under: no second round trip.
+    if session.in_transaction() and session.info.get(_APPLIED) != scope:
+        _apply_scope(session, session.connection(), scope)
+
+
+def _apply_scope(session: Session, connection, scope: str | None) -> None:
+    """One round trip: the role and the tenant in a single statement."""
+    role = SYSTEM_ROLE if scope == _ALL_TENANTS else APP_ROLE
+    tenant = scope if scope not in (None, _ALL_TENANTS) else ""
+    connection.execute(_APPLY_SCOPE, {"role": role, "tenant": tenant})
+    session.info[_APPLIED] = scope
 
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, transaction, connection) -> None:
-    tenant_id = session.info.get("tenant_id")
-    if tenant_id:
-        _apply_scope(connection, tenant_id)
+    _apply_scope(session, connection, session.info.get(_SCOPE) or _task_tenant.get())

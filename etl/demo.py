@@ -240,11 +240,11 @@ def _cancel(job_id, reason: str) -> None:
     """Leave nothing `running` behind an interrupted demo."""
     from sqlalchemy import update
 
-    from etl.db import session_scope
+    from etl.cli import operator_session
     from etl.models import JOB_ACTIVE_STATUSES, EtlJob
 
     try:
-        with session_scope() as s:
+        with operator_session() as s:
             s.execute(update(EtlJob).where(EtlJob.id == job_id, EtlJob.status.in_(JOB_ACTIVE_STATUSES))
                       .values(status="cancelled", finished_at=datetime.now().astimezone(),
                               error_details={"stage": "demo", "message": reason}))
@@ -289,7 +289,8 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         from kombu.utils.url import maybe_sanitize_url
 
         from etl import migrations
-        from etl.db import get_sessionmaker, session_scope
+        from etl.cli import operator_session
+        from etl.db import get_sessionmaker
         from etl.integrations import create_integration
         from etl.jobs import start_job
         from etl.sources.jira.fake import FakeJira
@@ -309,7 +310,7 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         say(f"fake Jira  {fake_url}  ({issues} issues in {', '.join(projects)})", as_json=as_json)
 
         tenant_name = f"demo-{datetime.now():%Y%m%d-%H%M%S}"
-        with session_scope() as s:
+        with operator_session() as s:
             tenant, key = create_tenant(s, tenant_name)
             integ = create_integration(s, tenant.id, "jira", "demo-jira", fake_url,
                                        {"email": fake.email, "token": fake.token},
@@ -432,7 +433,8 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
     summary and the running fake (the caller stops it)."""
     from sqlalchemy import text
 
-    from etl.db import get_sessionmaker, session_scope
+    from etl.cli import operator_session
+    from etl.db import get_sessionmaker
     from etl.integrations import create_integration
     from etl.jobs import start_job
     from etl.sources.github.fake import FakeGitHub
@@ -442,7 +444,7 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
     try:
         say(f"\nfake GitHub {fake.url}  ({sum(DEMO_REPOS.values())} pull requests in {', '.join(DEMO_REPOS)})",
             as_json=as_json)
-        with session_scope() as s:
+        with operator_session() as s:
             integ = create_integration(s, tenant_id, "github", "demo-github", fake.url, {"token": fake.token},
                                        {"repos": list(DEMO_REPOS)})
             integration_id = integ.id
@@ -456,7 +458,7 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
                 raise RuntimeError(f"GitHub job {job_id} did not finish within {timeout:.0f}s")
             time.sleep(0.5)
         elapsed = time.monotonic() - t0
-        with session_scope() as s:
+        with operator_session() as s:
             counts = s.execute(text("""
                 SELECT (SELECT count(*) FROM pull_requests WHERE integration_id = :i),
                        (SELECT count(*) FROM pr_reviews WHERE integration_id = :i),
@@ -524,9 +526,9 @@ def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id
              embedded: bool, keep_running: bool) -> dict:
     from sqlalchemy import text
 
-    from etl.db import session_scope
+    from etl.cli import operator_session
 
-    with session_scope() as s:
+    with operator_session() as s:
         work_items = s.scalar(text("SELECT count(*) FROM work_items WHERE tenant_id = :t"), {"t": tenant_id})
     elapsed = job["elapsed_seconds"] or job["wall_seconds"]
     return {

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
+from etl.db import scope_to_tenant
 from etl.lanes import lane_of
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources import get_source
@@ -106,6 +107,7 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
     """Create a job, commit, then publish. If the broker cannot be reached the job ends failed with
     that reason and BrokerUnavailable is raised, so nothing stays queued forever."""
     with session_factory() as session:
+        scope_to_tenant(session, tenant_id)
         integration = session.scalar(
             select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
         )
@@ -121,6 +123,7 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
     except (KombuOperationalError, OSError) as exc:
         log.error("could not publish job %s: %s", job_id, exc)
         with session_factory() as session:
+            scope_to_tenant(session, tenant_id)
             fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
             session.commit()
         raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
@@ -178,6 +181,7 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
     from etl.tasks import publish_process
 
     with session_factory() as session:
+        scope_to_tenant(session, tenant_id)
         integration = session.scalar(
             select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
         )
@@ -190,6 +194,7 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
         publish_process(str(job_id), batch_ids, retry_policy=FAIL_FAST_PUBLISH)
     except (KombuOperationalError, OSError) as exc:
         with session_factory() as session:
+            scope_to_tenant(session, tenant_id)
             fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
             session.commit()
         raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
@@ -301,6 +306,7 @@ def retry_job(session_factory, job_id, tenant_id: uuid.UUID, trigger: str = "api
     Raises LookupError (no such job for the tenant), JobStillActive, NothingToRetry (it succeeded, or
     nothing it left undone remains), ActiveJobExists (the integration is busy), BrokerUnavailable."""
     with session_factory() as session:
+        scope_to_tenant(session, tenant_id)
         job = session.scalar(select(EtlJob).where(EtlJob.id == job_id, EtlJob.tenant_id == tenant_id))
         if job is None:
             raise LookupError(f"job {job_id} not found")
@@ -439,13 +445,13 @@ def reprocess_after_commit_if_requested(session: Session, job: EtlJob) -> None:
     integration_id, tenant_id = job.integration_id, job.tenant_id
 
     def start(_session) -> None:
-        from etl.db import get_sessionmaker
+        from etl.db import get_sessionmaker, tenant_sessionmaker
         from etl.mappings import request_reprocess
 
         try:
             start_reprocess(get_sessionmaker(), integration_id, tenant_id)
         except ActiveJobExists:  # someone started a job in between: ask again for its end
-            request_reprocess(get_sessionmaker(), integration_id)
+            request_reprocess(tenant_sessionmaker(tenant_id), integration_id)
         except BrokerUnavailable as exc:
             log.error("requested reprocess of integration %s not started: %s", integration_id, exc)
 
@@ -458,12 +464,12 @@ def fail_job(session: Session, job_id, stage: str, message: str, **details) -> b
     if job is None:
         return False
     reprocess_after_commit_if_requested(session, job)
-    _release_unloaded_after_commit(session, job_id)
+    _release_unloaded_after_commit(session, job_id, job.tenant_id)
     log.warning("job %s failed in %s: %s", job_id, stage, message)
     return True
 
 
-def _release_unloaded_after_commit(session: Session, job_id) -> None:
+def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUID) -> None:
     """Once the failure is committed (stages still running then roll back), release what the job
     transformed but never loaded, in a transaction of its own."""
 
@@ -472,6 +478,7 @@ def _release_unloaded_after_commit(session: Session, job_id) -> None:
 
         try:
             with session_scope() as own:
+                scope_to_tenant(own, tenant_id)
                 released = release_unloaded(own, job_id)
             if released:
                 log.info("failed job %s: %d transformed batch(es) released", job_id, released)

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import text
 
 from etl.celery_app import app as celery_app
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope
 from etl.lanes import all_queues
 
 BROKER_TIMEOUT = 2.0
@@ -70,6 +70,7 @@ def _gauge(name: str, doc: str, labels: list[str] | None = None, value: float = 
 
 def _read_database() -> dict[str, list]:
     with session_scope() as session:
+        scope_to_all_tenants(session, "metrics count every tenant's jobs and integrations")
         session.execute(text("SET LOCAL statement_timeout = '5s'"))
         return {name: session.execute(text(sql)).all() for name, sql in _QUERIES.items()}
 

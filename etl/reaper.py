@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope
 from etl.jobs import fail_job, finish_if_complete, refresh_counters
 from etl.lanes import lane_of
 from etl.models import EtlBatch, EtlJob, EtlTaskRun
@@ -131,6 +131,7 @@ def reap(now: datetime | None = None) -> ReapResult:
     result = ReapResult()
     redrives: list[_Redrive] = []
     with session_scope() as session:
+        scope_to_all_tenants(session, "the reaper looks for stalled jobs of every tenant")
         rows = session.execute(_STALLED, {"cutoff": cutoff, "limit": REAP_LIMIT,
                                           "retry_margin": settings.retry_backoff_max * 1.5}).all()
         for job_id, last_activity in rows:

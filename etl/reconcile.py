@@ -31,7 +31,7 @@ from sqlalchemy import Table, event, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, scope_to_tenant, session_scope
 from etl.integrations import credentials_of
 from etl.models import Integration
 from etl.sources import PROVIDERS, get_source
@@ -106,16 +106,18 @@ def reconcile(integration_id: uuid.UUID) -> ReconcileResult:
     integration_id = uuid.UUID(str(integration_id))
     result = ReconcileResult(integration_id)
     with session_scope() as session:
+        scope_to_all_tenants(session, "reconcile looks up whose integration it reconciles")
         integration = session.get(Integration, integration_id)
         if integration is None:
             raise LookupError(f"integration {integration_id} not found")
+        tenant_id = integration.tenant_id
+        scope_to_tenant(session, tenant_id)  # from here on, that tenant's rows only
         source = get_source(integration.provider)
         if not hasattr(source, "reconcile_table"):
             result.skipped = f"the {integration.provider} source cannot list its ids"
             return result
         targets = _targets(source, integration)
         credentials = credentials_of(integration)
-        tenant_id = integration.tenant_id
         # The database's clock, the one that stamps loaded_at.
         started = session.scalar(select(func.now()))
     if not targets:
@@ -133,6 +135,7 @@ def reconcile(integration_id: uuid.UUID) -> ReconcileResult:
 
         plan: list[tuple[Table, list[str], list[str]]] = []
         with session_scope() as session:
+            scope_to_tenant(session, tenant_id)
             for table, ids in listed.items():
                 missing, back, live = _compare(session, table, tenant_id, integration_id, ids, started)
                 ratio = get_settings().reconcile_max_delete_ratio
@@ -154,6 +157,7 @@ def reconcile(integration_id: uuid.UUID) -> ReconcileResult:
         connector.close()
 
     with session_scope() as session:
+        scope_to_tenant(session, tenant_id)
         for table, gone, back in final:
             scope = (table.c.tenant_id == tenant_id, table.c.integration_id == integration_id)
             if gone:
@@ -188,6 +192,7 @@ def request_due(now: datetime | None = None) -> list[uuid.UUID]:
     now = now or datetime.now(timezone.utc)
     stale = now - timedelta(hours=get_settings().reconcile_interval_hours)
     with session_scope() as session:
+        scope_to_all_tenants(session, "the daily check finds every tenant's integrations due for reconciling")
         rows = list(session.scalars(
             select(Integration)
             .where(Integration.enabled.is_(True), Integration.last_sync_at.is_not(None),

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import text
 
 from etl.config import get_settings
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ def _delete_in_chunks(what: str, cutoff: datetime) -> int:
     total = 0
     while True:
         with session_scope() as session:
+            scope_to_all_tenants(session, "retention prunes every tenant's old history")
             deleted = session.execute(text(_DELETE_ENDED[what]), {"cutoff": cutoff, "chunk": CHUNK}).rowcount
         total += deleted
         if deleted < CHUNK:

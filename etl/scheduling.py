@@ -23,7 +23,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope
 from etl.jobs import ActiveJobExists, active_job_id, create_job, fail_job, publish_extract
 from etl.models import Integration
 
@@ -253,6 +253,7 @@ def dispatch_due(now: datetime | None = None) -> list[uuid.UUID]:
     now = now or datetime.now(timezone.utc)
     created: list[tuple[uuid.UUID, list[int]]] = []
     with session_scope() as session:
+        scope_to_all_tenants(session, "the dispatcher starts every tenant's due syncs")
         for integration in claim_due(session, now):
             schedule = Schedule.of(integration)
             due_at = integration.next_sync_at
@@ -285,5 +286,6 @@ def dispatch_due(now: datetime | None = None) -> list[uuid.UUID]:
         except (KombuOperationalError, OSError) as exc:
             log.error("could not publish scheduled job %s: %s", job_id, exc)
             with session_scope() as session:
+                scope_to_all_tenants(session, "the dispatcher fails a job it could not publish")
                 fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
     return [job_id for job_id, _ in created]

@@ -4,21 +4,26 @@
 - Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
   exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
 - Ends the job `failed` with the reason on a fatal error or when retries run out.
+- Runs under the tenant of the job it is about (row-level security): its run records and every
+  session the stage function opens are scoped to that tenant.
 """
 from __future__ import annotations
 
 import logging
 import random
+import uuid
+from functools import lru_cache
 
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from etl.config import get_settings
-from etl.db import session_scope
+from etl.db import scope_to_all_tenants, session_scope, tenant_context
 from etl.jobs import fail_job
+from etl.models import EtlJob
 from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
 log = logging.getLogger(__name__)
@@ -74,6 +79,15 @@ def public_message(exc: BaseException) -> str:
     return f"an internal error ({exc.__class__.__name__}); the worker log has the details"
 
 
+@lru_cache(maxsize=4096)
+def tenant_of_job(job_id: str) -> uuid.UUID | None:
+    """The tenant a job belongs to: the one look-up a task makes across tenants, before it knows
+    whose job it runs. A job never changes tenant, so each worker process asks once per job."""
+    with session_scope() as session:
+        scope_to_all_tenants(session, "a task looks up its job's tenant")
+        return session.scalar(select(EtlJob.tenant_id).where(EtlJob.id == uuid.UUID(job_id)))
+
+
 class EtlTask(Task):
     abstract = True
     acks_late = True
@@ -87,11 +101,12 @@ class EtlTask(Task):
     # --- execution --------------------------------------------------------------------------
 
     def run_stage(self, job_id: str, fn, *args):
-        """Run a stage function; classify its failure once."""
+        """Run a stage function under the job's tenant; classify its failure once."""
         if self._delivered_too_often(job_id):
             return None
         try:
-            return fn(*args)
+            with tenant_context(self._job_tenant()):
+                return fn(*args)
         except RateLimited as exc:
             self._requeue_after_pause(exc)
             return None
@@ -158,18 +173,29 @@ class EtlTask(Task):
         raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
 
     def _fail(self, job_id: str, message: str, **details) -> None:
+        # The run record says why before the job shows failed: whoever reads the failed job (its
+        # own waiter, the dashboard) finds the cause in its task runs, not a run still `started`.
+        self._record(FINISH_RUN, state="failed", error=message[:2000], task_id=self.request.id,
+                     attempt=self.request.retries)
         try:
-            with session_scope() as session:
+            with tenant_context(self._job_tenant()), session_scope() as session:
                 fail_job(session, job_id, self.stage, message, task_id=self.request.id, **details)
         except Exception:  # the database itself may be what failed
             log.exception("could not mark job %s failed", job_id)
+
+    def _job_tenant(self) -> uuid.UUID | None:
+        """The tenant of the job this task is about (its first argument), looked up once per task;
+        None when the job is gone (its sessions then see nothing)."""
+        if not hasattr(self.request, "job_tenant"):
+            self.request.job_tenant = tenant_of_job(str(self.request.args[0]))
+        return self.request.job_tenant
 
     # --- etl_task_runs ----------------------------------------------------------------------
 
     def _record(self, sql, **params):
         """Run a bookkeeping statement; its first column's value if it returns rows."""
         try:
-            with session_scope() as session:
+            with tenant_context(self._job_tenant()), session_scope() as session:
                 # Bookkeeping need not wait for the WAL flush: a crash may lose the last state
                 # change of a run record, never pipeline data (stage transactions stay synchronous).
                 session.execute(text("SET LOCAL synchronous_commit = off"))

@@ -9,10 +9,11 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
+from etl.db import scope_to_tenant
 from etl.mappings import seed_default_mappings
 from etl.models import ApiKey, Tenant
 
@@ -88,11 +89,14 @@ def tenant_by_name(session: Session, name: str) -> Tenant | None:
 
 
 def authenticate(session: Session, secret: str) -> ApiKey | None:
-    """The active key matching this secret, or None."""
+    """The active key matching this secret, or None. Runs before the tenant is known, so through
+    the SECURITY DEFINER function api_key_by_hash (migration 0010): it returns that one key and
+    nothing else, and the caller's session needs no all-tenants scope."""
     if not secret or not secret.startswith(KEY_PREFIX):
         return None
     return session.scalar(
-        select(ApiKey).where(ApiKey.key_hash == hash_api_key(secret), ApiKey.revoked_at.is_(None))
+        select(ApiKey).from_statement(text("SELECT * FROM api_key_by_hash(:hash)")),
+        {"hash": hash_api_key(secret)},
     )
 
 
@@ -121,6 +125,7 @@ def authenticate_jwt(session: Session, token: str) -> tuple[uuid.UUID, list[str]
         tenant_id = uuid.UUID(str(claims[JWT_TENANT_CLAIM]))
     except ValueError:
         raise InvalidJwt(f"JWT {JWT_TENANT_CLAIM} claim is not a tenant id (a UUID)") from None
+    scope_to_tenant(session, tenant_id)  # row-level security shows a tenant its own row only
     if session.get(Tenant, tenant_id) is None:
         raise InvalidJwt(f"JWT {JWT_TENANT_CLAIM} claim names no tenant of this server: {tenant_id}")
     return tenant_id, _jwt_scopes(claims)

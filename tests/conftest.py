@@ -125,9 +125,10 @@ def database():
 
 @pytest.fixture
 def db(database):
-    from etl.db import get_sessionmaker
+    from etl.db import get_sessionmaker, scope_to_all_tenants
 
     session = get_sessionmaker()()
+    scope_to_all_tenants(session, "a test inspects rows")
     yield session
     session.rollback()
     session.close()
@@ -137,7 +138,7 @@ def db(database):
 def make_tenant(database):
     """make_tenant() -> (tenant_id, api_key). Each test gets its own tenants: tests stay isolated
     while worker processes share the database."""
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.tenants import create_tenant
 
     def make(name: str | None = None):
@@ -168,7 +169,7 @@ def fake_jira():
 @pytest.fixture
 def jira_integration(make_tenant, fake_jira):
     """jira_integration(issues=..., **fake_kwargs) -> (tenant_id, api_key, integration_id, fake)."""
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.integrations import create_integration
 
     def make(issues: int = 200, tenant=None, settings: dict | None = None, **kwargs):
@@ -282,7 +283,7 @@ def api_client(database):
 @pytest.fixture
 def github_integration(make_tenant):
     """github_integration(repos={...}, tenant=None, **fake_kwargs) -> (tenant_id, api_key, integration_id, fake)."""
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.integrations import create_integration
     from etl.sources.github.fake import FakeGitHub
 

@@ -528,7 +528,16 @@ class Stack:
             "ETL_BROKER_URL": f"amqp://guest:guest@{LOOPBACK}:{broker_port}//",
         }
         self.engine = create_engine(postgres.url, pool_pre_ping=True)
-        self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def sessions(self):
+        """A session on the private database across tenants (row-level security applies here too:
+        an unscoped session would see nothing); product code given this factory scopes it itself."""
+        from etl.db import scope_to_all_tenants
+
+        session = self._sessionmaker()
+        scope_to_all_tenants(session, "a fault test sets up and inspects its private stack")
+        return session
 
     def start_workers(self, queues=("extract", "transform", "load"), concurrency: int = 2) -> None:
         for queue in queues:

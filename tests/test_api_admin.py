@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text, update
 
 from etl.crypto import CredentialsError
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.integrations import create_integration, credentials_of
 from etl.models import ApiKey, EtlJob, EtlTaskRun, Integration, RawExtractionData, Wit
 from etl.tenants import issue_api_key

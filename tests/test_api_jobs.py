@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from etl.celery_app import app
-from etl.db import session_scope
+from tests.scopes import server_connection, session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, WorkItem
 from etl.lanes import all_queues, stage_task_id
 from tests.waiting import wait_for_job
@@ -395,7 +395,7 @@ def batches(job_id) -> list[tuple]:
 
 
 def loads_waiting_on_a_lock() -> int:
-    with session_scope() as s:
+    with server_connection() as s:
         return s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                              "AND query LIKE '%INSERT INTO work_items%'"))
 

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, text
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.migrations import alembic_config
 from etl.models import ApiKey, EtlJob, Integration
 from tests.test_api_admin import JWT_SECRET, auth

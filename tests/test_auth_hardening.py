@@ -13,7 +13,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.tenants import issue_api_key
 from tests.test_api_admin import JWT_SECRET, auth
 

@@ -164,7 +164,7 @@ def test_sync_wait_runs_the_pipeline_to_success(tenant, fake_jira, workers):
 
 
 def test_sync_refuses_a_second_active_job(tenant, fake_jira):
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.models import EtlJob
 
     fake = fake_jira(issues=5)
@@ -191,7 +191,7 @@ def test_sync_refuses_a_second_active_job(tenant, fake_jira):
 def test_jobs_cancel_then_retry_completes_the_data(tenant, fake_jira, workers):
     from sqlalchemy import func, select
 
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.models import WorkItem
 
     fake = fake_jira(issues=1000, projects=("ABC",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import SyncState
 from tests.waiting import run_sync
 

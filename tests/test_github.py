@@ -7,7 +7,7 @@ import time
 import pytest
 from sqlalchemy import select, text
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import PrCommit, PrReview, PullRequest
 from tests.waiting import run_sync, wait_for_job
 
@@ -184,7 +184,7 @@ def test_reconciliation_marks_deleted_pull_requests(github_integration, api_clie
 
 
 def test_github_enterprise_base_url(make_tenant):
-    from etl.db import session_scope as scope
+    from tests.scopes import session_scope as scope
     from etl.integrations import create_integration
     from etl.sources.github.fake import FakeGitHub
 

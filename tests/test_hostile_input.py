@@ -32,7 +32,7 @@ def tenant(make_tenant, client):
 
 @pytest.fixture
 def admin_headers(make_tenant):
-    from etl.db import session_scope
+    from tests.scopes import session_scope
     from etl.tenants import issue_api_key
 
     tenant_id, _ = make_tenant()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import EtlTaskRun, PullRequest, RawExtractionData
 from etl.task_base import public_message
 from tests.waiting import wait_for_job

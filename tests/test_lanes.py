@@ -6,7 +6,8 @@ import time
 import pytest
 
 from etl.celery_app import app
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.jobs import cancel_job, create_job, start_job
 from etl.models import Integration
 from etl.tasks import transform_batch

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import app
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.jobs import create_job
 from etl.models import Integration
 from etl.tenants import authenticate

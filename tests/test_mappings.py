@@ -10,7 +10,8 @@ import uuid
 import pytest
 from sqlalchemy import select, update
 
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.integrations import create_integration
 from etl.jobs import start_job
 from etl.models import EtlJob, RawExtractionData, WorkItem

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import EtlJob, Integration
 from tests.waiting import run_sync
 

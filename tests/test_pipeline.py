@@ -12,7 +12,8 @@ import psycopg2
 import pytest
 from sqlalchemy import func, select, text
 
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import server_connection, session_scope
 from etl.jobs import start_job
 from etl.models import EtlJob, EtlTaskRun, RawExtractionData, WitMapping, Wit, WorkItem, WorkItemTransition
 from tests.waiting import run_sync, wait_for_job
@@ -248,7 +249,7 @@ def test_worker_killed_mid_load_loses_and_duplicates_nothing(jira_integration, w
         deadline = time.monotonic() + 60
         waiting = 0
         while time.monotonic() < deadline and waiting == 0:
-            with session_scope() as s:
+            with server_connection() as s:
                 waiting = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                         "AND query LIKE '%INSERT INTO work_items%'"))
             time.sleep(0.2)

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import WorkItem
 from tests.faults import publishing_to
 from tests.waiting import run_sync, wait_for_job

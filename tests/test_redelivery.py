@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from etl import pipeline
-from etl.db import session_scope
+from tests.scopes import session_scope
+from etl.db import tenant_context
 from etl.jobs import create_job, fail_job
 from etl.lanes import stage_task_id
 from etl.models import EtlBatch, Integration, WorkItem
@@ -27,6 +28,12 @@ def new_job(integration_id) -> tuple[str, int]:
         return str(job.id), batch_ids[0]
 
 
+def first_delivery(tenant_id, batch_id):
+    """The stage function as its task runs it: under the job's tenant (row-level security)."""
+    with tenant_context(tenant_id):
+        return pipeline.extract_page(batch_id)
+
+
 def assert_complete(job_id: str, integration_id, fake, issues: int) -> None:
     job = wait_for_job(job_id, timeout=90)
     assert (job.status, job.loaded, job.failed, job.redrives) == ("succeeded", issues, 0, 0), job.error_details
@@ -39,10 +46,10 @@ def assert_complete(job_id: str, integration_id, fake, issues: int) -> None:
 
 
 def test_a_delivery_that_died_after_its_commit_is_finished_by_the_redelivery(jira_integration):
-    _, _, integration_id, fake = jira_integration(issues=250)  # three pages of 100
+    tenant_id, _, integration_id, fake = jira_integration(issues=250)  # three pages of 100
     job_id, first = new_job(integration_id)
 
-    follow = pipeline.extract_page(first)  # committed: page stored, next batch created ...
+    follow = first_delivery(tenant_id, first)  # committed: page stored, next batch created ...
     assert follow.extract and follow.process  # ... and then nothing of this was published
 
     # Before: the redelivery found its batch moved on and did nothing; the job stalled.
@@ -51,7 +58,7 @@ def test_a_delivery_that_died_after_its_commit_is_finished_by_the_redelivery(jir
 
 
 def test_a_delivery_that_died_between_its_two_commits_is_finished_by_the_redelivery(jira_integration, monkeypatch):
-    _, _, integration_id, fake = jira_integration(issues=250)
+    tenant_id, _, integration_id, fake = jira_integration(issues=250)
     job_id, first = new_job(integration_id)
 
     def killed(*args, **kwargs):
@@ -59,7 +66,7 @@ def test_a_delivery_that_died_between_its_two_commits_is_finished_by_the_redeliv
 
     monkeypatch.setattr(pipeline, "store_records", killed)
     with pytest.raises(RuntimeError):
-        pipeline.extract_page(first)  # the next page's batch is committed, this page is not stored
+        first_delivery(tenant_id, first)  # the next page's batch is committed, this page is not stored
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(EtlBatch).where(EtlBatch.job_id == job_id)) == 2
     monkeypatch.undo()
@@ -71,9 +78,9 @@ def test_a_delivery_that_died_between_its_two_commits_is_finished_by_the_redeliv
 
 
 def test_a_duplicate_re_publishes_only_what_never_started(jira_integration):
-    _, _, integration_id, _ = jira_integration(issues=150)
+    tenant_id, _, integration_id, _ = jira_integration(issues=150)
     job_id, first = new_job(integration_id)
-    follow = pipeline.extract_page(first)
+    follow = first_delivery(tenant_id, first)
     next_batch = follow.extract[0]
 
     def started(*task_ids):

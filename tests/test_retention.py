@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from etl.celery_app import app
 from etl.control import prune_history
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.models import EtlBatch, EtlJob, EtlTaskRun
 from tests.waiting import run_sync
 

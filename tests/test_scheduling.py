@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select, update
 
 from etl.config import get_settings
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.jobs import create_job, publish_extract, start_job
 from etl.models import EtlJob, Integration, SyncState, WorkItem
 from etl.reaper import reap
@@ -230,13 +231,15 @@ def test_full_sync_rereads_everything_and_replaces_the_watermark(jira_integratio
 
 def test_job_whose_messages_were_lost_is_redriven_to_success(jira_integration):
     from etl import pipeline
+    from etl.db import tenant_context
 
     tenant_id, _, integration_id, fake = jira_integration(issues=250)
     with session_scope() as s:
         job, batch_ids = create_job(s, s.get(Integration, integration_id), trigger="api")
     # The first page is extracted but its transform/load messages and the next page's are lost
     # (the follow-ups are never published), as when a worker dies and the queue is purged.
-    follow = pipeline.extract_page(batch_ids[0])
+    with tenant_context(tenant_id):  # as the extract task runs it: under the job's tenant
+        follow = pipeline.extract_page(batch_ids[0])
     assert follow.extract and follow.process
 
     stalled_at = utcnow() + timedelta(seconds=get_settings().reaper_stall_seconds + 5)

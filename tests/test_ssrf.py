@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from etl.db import session_scope
+from tests.scopes import session_scope
 from etl.integrations import create_integration
 from etl.models import RawExtractionData
 from tests.waiting import run_sync

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import time
 
-from etl.db import get_sessionmaker, session_scope
+from etl.db import get_sessionmaker
+from tests.scopes import session_scope
 from etl.jobs import start_job
 from etl.models import EtlJob
 

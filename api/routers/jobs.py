@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from api.deps import UtcDateTime, PageDep, SessionDep, TenantId, not_found, paginate
 from api.raw_schemas import JobConflict, RetryResponse
 from api.schemas import Job, JobCounters, JobDetail, JobStatus, Message, Page, TaskRun
-from etl.db import get_sessionmaker
+from etl.db import get_sessionmaker, scope_to_tenant
 from etl.jobs import (
     JOB_KINDS,
     TRIGGERS,
@@ -162,14 +162,16 @@ def retry(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, request: 
         return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)},
                             status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     with get_sessionmaker()() as s:
+        scope_to_tenant(s, tenant_id)
         kind = s.scalar(select(EtlJob.kind).where(EtlJob.id == new_id))
     return RetryResponse(job_id=new_id, retry_of=job_id, kind=kind,
                          status_url=request.app.url_path_for("get_job", job_id=str(new_id)))
 
 
-def _snapshot(job_id: uuid.UUID) -> dict:
+def _snapshot(job_id: uuid.UUID, tenant_id: uuid.UUID) -> dict:
     """What the events carry; read in a short session of its own on each poll."""
     with get_sessionmaker()() as session:
+        scope_to_tenant(session, tenant_id)
         job = session.get(EtlJob, job_id)
         if job is None:  # deleted with its integration meanwhile
             return {"job_id": str(job_id), "status": "deleted", "counters": None, "progress": None,
@@ -189,12 +191,12 @@ def _sse(event: str, data: dict, event_id: int) -> bytes:
     return b"event: %s\nid: %d\ndata: %s\n\n" % (event.encode(), event_id, orjson.dumps(data))
 
 
-async def _job_events(request: Request, job_id: uuid.UUID, poll: float):
+async def _job_events(request: Request, job_id: uuid.UUID, tenant_id: uuid.UUID, poll: float):
     """`progress` whenever status, counters or progress change; `end` once the job ended, then the
     stream closes. Stops as soon as the client goes away."""
     last, event_id, quiet = None, 0, 0.0
     while True:
-        snapshot = await anyio.to_thread.run_sync(_snapshot, job_id)
+        snapshot = await anyio.to_thread.run_sync(_snapshot, job_id, tenant_id)
         state = {k: snapshot[k] for k in ("status", "counters", "progress", "extraction_done")}
         if state != last:
             event_id += 1
@@ -228,6 +230,6 @@ def job_events(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, requ
     _own_job(session, tenant_id, job_id)
     session.close()  # the stream polls in short sessions of its own; hold no connection meanwhile
     return StreamingResponse(
-        _job_events(request, job_id, EVENTS_POLL_SECONDS), media_type="text/event-stream",
+        _job_events(request, job_id, tenant_id, EVENTS_POLL_SECONDS), media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

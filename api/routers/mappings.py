@@ -17,7 +17,7 @@ from api import mapping_schemas as s
 from api.deps import SessionDep, TenantId, not_found
 from api.schemas import Message
 from etl import mappings as m
-from etl.db import get_sessionmaker
+from etl.db import tenant_sessionmaker
 from etl.models import Status, StatusMapping, Wit, WitHierarchy, WitMapping, Workflow, WorkflowStep
 
 router = APIRouter(tags=["mappings"])
@@ -74,7 +74,7 @@ def _commit_and_reprocess(session: Session, tenant_id: uuid.UUID, impact: m.Impa
     """Commit the change, give the connection back, then start the reprocess jobs it calls for."""
     _commit(session)
     session.close()
-    outcome = m.reprocess_affected(get_sessionmaker(), tenant_id, impact)
+    outcome = m.reprocess_affected(tenant_sessionmaker(tenant_id), tenant_id, impact)
     return s.Reprocess(started=outcome.started, busy=outcome.busy,
                        failed=[s.ReprocessFailure(**f) for f in outcome.failed])
 

@@ -5,20 +5,28 @@ from __future__ import annotations
 import logging
 import uuid
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.admin_schemas import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
 from api.deps import AdminDep, SessionDep, not_found
 from api.schemas import Message
+from etl.db import scope_to_all_tenants
 from etl.models import ApiKey as ApiKeyRow
 from etl.models import Tenant as TenantRow
 from etl.tenants import TenantExists, create_tenant
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/tenants", tags=["tenants"],
+
+def across_tenants(session: SessionDep, admin: AdminDep) -> None:
+    """Managing tenants is cross-tenant work: an admin key's requests here see every tenant (as
+    pulse_system, still under row-level security; etl.db)."""
+    scope_to_all_tenants(session, f"admin key {admin.api_key_id} manages tenants")
+
+
+router = APIRouter(prefix="/tenants", tags=["tenants"], dependencies=[Depends(across_tenants)],
                    responses={403: {"model": Message, "description": "the key is not an admin key"}})
 
 

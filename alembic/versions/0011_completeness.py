@@ -1,14 +1,14 @@
 """completeness: what a sync's pages held (etl_jobs.seen) against what the source said it would
 find (etl_jobs.expected, from the first page's etl_batches.source_total)
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
