@@ -50,9 +50,10 @@ def tenant_sessionmaker(tenant_id) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
-    session = get_sessionmaker()()
+def session_scope(sessions=None) -> Iterator[Session]:
+    """A session (from `sessions`, a session factory, else this process's) that commits when the
+    block succeeds and rolls back when it raises."""
+    session = (sessions or get_sessionmaker())()
     try:
         yield session
         session.commit()

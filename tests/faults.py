@@ -543,18 +543,11 @@ class Stack:
         for queue in queues:
             self.workers.start(queue, concurrency=concurrency, env=self.worker_env)
 
-    @contextmanager
     def session(self):
         """A session on the private database that commits when the block succeeds."""
-        session = self.sessions()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        from etl.db import session_scope
+
+        return session_scope(self.sessions)
 
     def make_tenant(self, name: str | None = None):
         from etl.tenants import create_tenant
