@@ -133,11 +133,12 @@ def _check_bot_patterns(patterns) -> None:
 
 
 def _validate_url(base_url: str) -> str:
-    parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidIntegration(f"base URL {base_url!r} must be an http(s) URL such as https://yourcompany.atlassian.net")
+    """The base URL without its trailing slash, or InvalidIntegration. Never quoted back: user
+    info in it may be a password."""
     problem = outbound.url_part_problem(base_url)
-    if problem:  # not quoted: user info may be a password
+    if problem != "is not a valid URL" and urlparse(base_url).scheme not in ("http", "https"):
+        problem = "must start with http:// or https://"
+    if problem:
         raise InvalidIntegration(f"the base URL {problem}, e.g. https://yourcompany.atlassian.net")
     return base_url.rstrip("/")
 

@@ -169,8 +169,9 @@ def test_duplicate_integration_name_is_409(api_client, make_tenant):
         ({"settings": {"flavor": "cloud"}}, 422, "at least one project key"),
         ({"settings": {"projects": ["not a key"]}}, 422, "is not a Jira project key"),
         ({"settings": {"projects": ["ABC"], "story_points_field": "points"}}, 422, "customfield_10016"),
-        ({"base_url": "acme.atlassian.net"}, 422, "must be an http(s) URL"),
-        ({"base_url": "ftp://acme.atlassian.net"}, 422, "must be an http(s) URL"),
+        ({"base_url": "acme.atlassian.net"}, 422, "must start with http:// or https://"),
+        ({"base_url": "ftp://acme.atlassian.net"}, 422, "must start with http:// or https://"),
+        ({"base_url": "http://[::1"}, 422, "the base URL is not a valid URL"),  # was a 500
         ({"name": "  "}, 422, "integration name must not be empty"),
     ],
 )
@@ -374,7 +375,8 @@ def test_job_detail_shows_counters_progress_and_task_runs(api_client, make_tenan
     tenant_id, key = make_tenant()
     integration_id = uuid.UUID(add_integration(api_client, key)["id"])
     job_id = add_job(db, tenant_id, integration_id, T0, status="running", extraction_done=True, pages=4,
-                     extracted=350, unchanged=50, transformed=300, loaded=300, failed=1, requests_made=9)
+                     extracted=350, unchanged=50, transformed=300, loaded=300, failed=1, requests_made=9, seen=400,
+                     expected=400)
     for seq, status in enumerate(["loaded", "loaded", "loaded", "transformed"]):
         db.add(EtlBatch(job_id=job_id, tenant_id=tenant_id, stream="issues", seq=seq, status=status))
     db.add_all([
@@ -390,7 +392,7 @@ def test_job_detail_shows_counters_progress_and_task_runs(api_client, make_tenan
     detail = api_client.get(f"/api/v1/etl/jobs/{job_id}", headers=auth(key)).json()
     assert detail["status"] == "running"
     assert detail["counters"] == {"pages": 4, "extracted": 350, "unchanged": 50, "transformed": 300, "loaded": 300,
-                                  "failed": 1, "requests_made": 9}
+                                  "failed": 1, "requests_made": 9, "seen": 400, "expected": 400}
     assert detail["progress"] == 0.75
     runs = detail["task_runs"]
     assert [(r["task_id"], r["name"], r["stage"], r["state"], r["attempt"], r["deliveries"], r["error"])

@@ -266,7 +266,7 @@ def test_patch_credentials_then_test_against_the_fake(api_client, fake_jira, mak
     # Invalid changes are refused with the reason, and change nothing.
     for body, status, expected in (
         ({"settings": {"projects": ["not a key"]}}, 422, "is not a Jira project key"),
-        ({"base_url": "ftp://jira"}, 422, "must be an http(s) URL"),
+        ({"base_url": "ftp://jira"}, 422, "must start with http:// or https://"),
         ({"name": " "}, 422, "integration name must not be empty"),
         ({"credentials": {"email": EMAIL, "token": TOKEN + "\n"}}, 422, "line breaks"),
         ({"name": None}, 422, "name cannot be null"),

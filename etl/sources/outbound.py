@@ -110,7 +110,10 @@ def url_part_problem(url: str) -> str | None:
     paths appended to the base URL (`http://internal/page#` + `/rest/api/3/myself`)."""
     if any(c.isspace() or ord(c) < 32 or c == "\\" for c in url):
         return "contains spaces, control characters or backslashes"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        return "is not a valid URL"
     if "@" in parts.netloc:
         return "contains a user name or password (user@host); send them as credentials instead"
     if "?" in url:
