@@ -15,6 +15,7 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
 from etl.models import Integration
 from etl.sources import PROVIDERS, get_source, outbound
+from etl.sources.http import FatalError
 from etl.sources.github.transform import (MAX_BOT_PATTERN_LENGTH, MAX_BOT_PATTERNS, InvalidBotPattern,
                                           compile_bot_pattern)
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
@@ -250,7 +251,10 @@ def check_connection(provider: str, base_url: str, credentials: dict, settings: 
     except InvalidIntegration as exc:
         return {"ok": False, "problem": "url", "error": str(exc)}
     probe = Integration(provider=provider, base_url=base_url, settings=settings)
-    connector = get_source(provider).connect(probe, credentials)
+    try:
+        connector = get_source(provider).connect(probe, credentials)
+    except FatalError as exc:  # credentials no request can carry
+        return {"ok": False, "problem": "credentials", "error": exc.message}
     connector.client.http.limit_total_time(get_settings().connection_test_timeout)
     try:
         return connector.client.check_connection()

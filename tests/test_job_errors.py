@@ -61,3 +61,23 @@ def test_database_errors_are_told_without_the_statement(db):
 def test_an_internal_error_names_its_class_not_its_text():
     message = public_message(KeyError("token=abc"))
     assert message == "an internal error (KeyError); the worker log has the details"
+
+
+def test_stored_credentials_no_header_can_carry_fail_in_words(api_client, jira_integration):
+    """Credentials stored before they were checked (a token with `€`): the connection test and the
+    sync say what to fix instead of a 500 and an internal error."""
+    from etl.crypto import encrypt_credentials
+    from etl.models import Integration
+    from tests.waiting import run_sync
+
+    tenant_id, key, integration_id, fake = jira_integration(issues=5, flavor="dc")  # a bearer token, sent as is
+    with session_scope() as s:
+        s.get(Integration, integration_id).credentials_encrypted = encrypt_credentials({"token": "tok€n"})
+
+    r = api_client.post(f"/api/v1/integrations/{integration_id}/test", headers=auth(key))
+    assert r.status_code == 200, r.text
+    assert r.json()["ok"] is False and "cannot carry" in r.json()["error"] and "tok€n" not in r.text
+
+    job = run_sync(tenant_id, integration_id, timeout=60)
+    assert job.status == "failed" and "send the credentials again" in job.error_details["message"]
+    assert fake.requests == []

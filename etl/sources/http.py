@@ -202,12 +202,24 @@ TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.excepti
                     requests.exceptions.ContentDecodingError)
 
 
+def _refuse_unsendable_headers(headers: dict[str, str]) -> None:
+    """Credentials stored before they were checked may hold characters no HTTP header can carry
+    (`€`): say so in words instead of failing inside the HTTP library on every request."""
+    for name, value in headers.items():
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise FatalError(f"the credentials in the {name} header contain characters an HTTP header cannot carry; "
+                             "send the credentials again") from None
+
+
 class HttpClient:
     def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
         self.origin = outbound.origin(self.base_url)
         self.timeout = timeout
         self.deadline: float | None = None
+        _refuse_unsendable_headers(headers)
         self.session = SameOriginSession()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "pulse-etl", **headers})
         self.requests_made = 0
