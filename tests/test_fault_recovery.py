@@ -85,3 +85,21 @@ def test_a_broker_or_database_outage_mid_job_delays_the_job_and_loses_nothing(pr
         print(f"\n{service} down {back - down:.1f}s: job {job.status}, {job.loaded} loaded, "
               f"finished {recovered:.1f}s after the {service} was back")
         assert recovered < 60, f"the job took {recovered:.0f}s after the {service} came back"
+
+
+def test_a_30_second_network_cut_to_the_broker_or_the_database_loses_nothing(private_stack, fake_jira):
+    stack = private_stack(proxied=True)  # the workers reach both through proxies the test cuts
+    for service, proxy in (("broker", stack.broker_proxy), ("database", stack.db_proxy)):
+        fake = slow_source(fake_jira)
+        tenant_id, integration_id = stack.add_jira(fake)
+        job_id = stack.start_job(integration_id, tenant_id, "full")
+        wait_until(lambda: batch_statuses(stack, job_id).get("loaded", 0) >= 2, 120, f"{service}: two pages loaded")
+        proxy.cut()
+        time.sleep(30)  # the cut itself: what the test simulates, not a wait for state
+        proxy.restore()
+        back = time.monotonic()
+        job = assert_exact(stack, job_id, integration_id, fake)
+        recovered = job.finished_at.timestamp() - (time.time() - (time.monotonic() - back))
+        print(f"\nlink to the {service} cut 30s: job {job.status}, {job.loaded} loaded, "
+              f"finished {recovered:.1f}s after the link was back")
+        assert recovered < 60, f"the job took {recovered:.0f}s after the link to the {service} came back"
