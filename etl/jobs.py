@@ -347,14 +347,14 @@ def refresh_counters(session: Session, job_id) -> None:
                 pages = s.pages, extracted = s.extracted, unchanged = s.unchanged,
                 transformed = s.transformed, loaded = s.loaded, failed = s.failed,
                 requests_made = s.requests_made, not_modified = s.not_modified, seen = s.seen,
-                expected = s.expected, updated_at = now()
+                listed = s.listed, expected = s.expected, updated_at = now()
             FROM (
                 SELECT count(*) FILTER (WHERE status <> 'pending') AS pages,
                        coalesce(sum(extracted), 0) AS extracted, coalesce(sum(unchanged), 0) AS unchanged,
                        coalesce(sum(transformed), 0) AS transformed, coalesce(sum(loaded), 0) AS loaded,
                        coalesce(sum(failed), 0) AS failed, coalesce(sum(requests_made), 0) AS requests_made,
                        coalesce(sum(not_modified), 0) AS not_modified, coalesce(sum(fetched), 0) AS seen,
-                       sum(source_total) AS expected
+                       coalesce(sum(listed), 0) AS listed, sum(source_total) AS expected
                 FROM etl_batches WHERE job_id = :job_id
             ) s
             WHERE j.id = :job_id
@@ -380,7 +380,7 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
     job.finished_at = now()
     if missing:
         job.error_details = {"stage": "reconcile", "missing": missing, "message": (
-            f"the source reported {job.expected} record(s) for this sync and its pages held {job.seen}: "
+            f"the source counted {job.expected} record(s) for this sync and its pages listed {job.listed}: "
             f"{missing} missing; run a full sync again")}
     elif job.failed:
         job.error_details = {"stage": "transform",
@@ -404,12 +404,13 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
 
 def missing_records(job: EtlJob) -> int:
     """How many records the source said this sync would find and its pages did not hold: a
-    complete read (Jira: the search's total or approximate count taken on its first page) is
+    complete read (Jira: the search's total or approximate count taken on its first page; GitHub:
+    at least the pages its first page's rel="last" link announces) is
     checked, not assumed. A page that breaks the protocol already fails or retries; this catches
     what no single page shows (a source that skips records across pages)."""
     if job.expected is None or job.kind == "reprocess":
         return 0
-    return max(0, job.expected - job.seen)
+    return max(0, job.expected - job.listed)
 
 
 def _advance_watermarks(session: Session, job: EtlJob) -> None:

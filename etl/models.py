@@ -160,6 +160,7 @@ class EtlJob(Base):
     # Completeness: records the source's pages held, and how many the source said there were
     # (a complete read only; NULL when it gives no count). seen = extracted + unchanged.
     seen: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed, summed
     expected: Mapped[int | None] = mapped_column(Integer)
     extraction_done: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -206,6 +207,7 @@ class EtlBatch(Base):
     not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     max_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
+    listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed
     # Normalized rows between transform and load; cleared once loaded so it never accumulates.
     staged: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = _created_at()

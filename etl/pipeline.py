@@ -234,6 +234,7 @@ def extract_page(batch_id: int) -> FollowUps:
         batch.is_last = page.next_cursor is None
         batch.max_updated = max((r.updated_at for r in page.records if r.updated_at), default=None)
         batch.source_total = page.source_total
+        batch.listed = len(page.records) if page.listed is None else page.listed
         # A page with nothing new skips transform and load altogether.
         batch.status = "extracted" if changed else "loaded"
         _touch(batch)

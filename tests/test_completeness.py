@@ -40,8 +40,24 @@ def test_a_sync_whose_pages_held_fewer_than_the_source_counts_ends_partial(api_c
     # Before: succeeded, whatever the pages held.
     assert (job.status, job.seen, job.expected, job.loaded, job.failed) == ("partial", 230, 237, 230, 0)
     assert job.error_details["missing"] == 7
-    assert "reported 237 record(s) for this sync and its pages held 230: 7 missing" in job.error_details["message"]
+    assert "counted 237 record(s) for this sync and its pages listed 230: 7 missing" in job.error_details["message"]
     with session_scope() as s:  # the next incremental sync must not start past what this one missed
         assert s.get(SyncState, (integration_id, "jira_issue")) is None
     shown = api_client.get(f"/api/v1/etl/jobs/{job.id}", headers=auth(key)).json()
     assert shown["status"] == "partial" and shown["error_details"]["missing"] == 7
+
+
+def test_a_github_listing_that_stops_before_its_last_page_ends_partial(github_integration):
+    tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 120})  # 5 pages of 25
+    job = run_sync(tenant_id, integration_id, "full")
+    assert (job.status, job.listed, job.expected) == ("succeeded", 120, 101), job.error_details  # 4 full pages + 1
+
+    tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 120})
+    # Page 2 forgets its next link (added before the job: a full sync's deletion check, which
+    # lists the repository again when the job ends, must not take the fault instead).
+    fake.faults.add("no_next_link", path_contains="/repositories/", times=1)
+    job = run_sync(tenant_id, integration_id, "full")
+
+    # Before: succeeded after two pages, 70 pull requests never looked at.
+    assert (job.status, job.listed, job.expected) == ("partial", 50, 101), job.error_details
+    assert job.error_details["missing"] == 51 and fake.faults.items == []

@@ -16,10 +16,14 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("etl_jobs", sa.Column("seen", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("etl_jobs", sa.Column("expected", sa.Integer(), nullable=True))
+    op.add_column("etl_jobs", sa.Column("listed", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("etl_batches", sa.Column("source_total", sa.Integer(), nullable=True))
+    op.add_column("etl_batches", sa.Column("listed", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    op.drop_column("etl_batches", "listed")
     op.drop_column("etl_batches", "source_total")
+    op.drop_column("etl_jobs", "listed")
     op.drop_column("etl_jobs", "expected")
     op.drop_column("etl_jobs", "seen")

@@ -32,6 +32,9 @@ class Page:
     # On a stream's first page of a complete read: how many records the source says the stream
     # has, to check the sync saw them all (None: the source gives no count).
     source_total: int | None = None
+    # Source objects the page listed, when that is not len(records): a GitHub list page's PRs
+    # (unchanged ones produce no record; changed ones bring their reviews and commits).
+    listed: int | None = None
 
 
 @dataclass

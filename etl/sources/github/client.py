@@ -172,8 +172,17 @@ class GitHubClient:
             records += self.pull_records(repo, pr["number"], state)
         next_cursor = None if reached_watermark else self.paginator.next_cursor(resp.headers, cursor)
         self.http.not_modified, not_modified = 0, self.http.not_modified
+        complete_read = first and since is None
         return Page(records, next_cursor, requests_made=self.http.requests_made - before,
-                    not_modified=not_modified, stream_etag=resp.headers.get("ETag") if first else None)
+                    not_modified=not_modified, stream_etag=resp.headers.get("ETag") if first else None,
+                    listed=len(fresh), source_total=self.listed_at_least(resp.headers, items) if complete_read else None)
+
+    def listed_at_least(self, first_page_headers, items: list) -> int:
+        """How many PRs a complete listing must reach: GitHub gives no total, but its first page's
+        rel="last" link says how many pages there are, so at least (last - 1) full pages and one
+        more PR (a single page: its items)."""
+        last = self.paginator.last_page(first_page_headers)
+        return len(items) if last is None else (last - 1) * self.page_size + 1
 
     def pull_records(self, repo: str, number: int, state) -> list[Record]:
         fetched_at = datetime.now(timezone.utc).isoformat()

@@ -224,14 +224,16 @@ class Faults(_BaseFaults):
 
     kinds: "secondary_403" / "secondary_429" (secondary rate limit, with ``retry-after``),
     "forbidden" (403 "Resource not accessible by integration", no retry-after, budget left),
-    "500", "502", "slow" (sleep `delay` then answer), "malformed_json" (200 with a truncated body).
+    "500", "502", "slow" (sleep `delay` then answer), "malformed_json" (200 with a truncated body),
+    "no_next_link" (the Link header loses its rel="next": a client that trusts it stops early).
     A fault applies to authenticated requests whose path contains `path_contains`; it fires on every
     `every`-th matching request, `times` times in total (None = forever). Answers decided by a fault
     cost no primary budget.
     """
 
-    KINDS = frozenset({"secondary_403", "secondary_429", "forbidden", "500", "502", "slow", "malformed_json"})
-    PASSIVE = frozenset({"slow", "malformed_json"})
+    KINDS = frozenset({"secondary_403", "secondary_429", "forbidden", "500", "502", "slow", "malformed_json",
+                       "no_next_link"})
+    PASSIVE = frozenset({"slow", "malformed_json", "no_next_link"})
 
 
 # -- HTTP server ----------------------------------------------------------------------------------
@@ -1152,8 +1154,11 @@ class FakeGitHub:
             uid = self.tokens.index(token) + 1
             return (self.primary_limit_status, _err(MSG_PRIMARY.format(uid=uid, rid=rid, ts=ts), DOC_PRIMARY),
                     self._rl_headers(token))
-        malformed = False
+        malformed = drop_next = False
         for f in self.faults._fire(path):
+            if f.kind == "no_next_link":
+                drop_next = True
+                continue
             if f.kind == "slow":
                 time.sleep(f.delay)
                 continue
@@ -1194,6 +1199,8 @@ class FakeGitHub:
                 extra["Last-Modified"] = _httpdate(lm)
             if malformed:
                 body = body[: max(1, len(body) // 2)]
+            if drop_next and extra.get("Link"):
+                extra["Link"] = ", ".join(p for p in extra["Link"].split(", ") if 'rel="next"' not in p)
         extra.update(self._rl_headers(token))
         return status, body, extra
 
