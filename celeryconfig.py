@@ -9,8 +9,8 @@ Why each setting (FIELD-NOTES.md, Celery and RabbitMQ):
 """
 from kombu import Exchange, Queue
 
+from etl.broker.lanes import all_queues
 from etl.config import get_settings
-from etl.lanes import all_queues
 
 _settings = get_settings()
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas import Credentials, IntegrationPatch, IntegrationSettings, ORMModel
 from api.validation import Text
-from etl.tenants import SCOPE_WRITE, normalise_scopes
+from etl.tenancy.keys import SCOPE_WRITE, normalise_scopes
 
 # --- API keys ---------------------------------------------------------------------------------
 

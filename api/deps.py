@@ -10,15 +10,15 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Iterator
 
 import orjson
-from pydantic import AfterValidator
 from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
 from api import limits
 from etl.db import get_sessionmaker, scope_to_tenant
-from etl.tenants import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
+from etl.tenancy.keys import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
 
 
 def get_session() -> Iterator[Session]:

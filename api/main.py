@@ -5,14 +5,28 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
-from fastapi.openapi.utils import get_openapi
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api.routers import api_keys, health, integrations, jobs, mappings, pipeline, pull_requests, tenants, work_items
-from api.routers import dashboard, metrics, raw_data
 from api.raw_schemas import MAX_STORE_BYTES
+from api.routers import (
+    api_keys,
+    dashboard,
+    health,
+    integrations,
+    jobs,
+    mappings,
+    metrics,
+    pull_requests,
+    raw_data,
+    tenants,
+    work_items,
+)
+from api.routers import (
+    syncs as pipeline,
+)
 from api.validation import RefuseNulInUrl
 from etl.config import get_settings
 from etl.db import get_engine

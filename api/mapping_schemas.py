@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from api.validation import RequestModel, RowId
-from etl.mappings import InvalidMapping, StepSpec, validate_workflow_steps
+from etl.mappings.rules import InvalidMapping, StepSpec, validate_workflow_steps
 
 Category = Literal["to_do", "in_progress", "done"]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

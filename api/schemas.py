@@ -9,10 +9,9 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from api.validation import RequestModel
-
-from etl.integrations import PROVIDERS
-from etl.jobs import JOB_KINDS
+from etl.jobs.lifecycle import JOB_KINDS
 from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES
+from etl.tenancy.integrations import PROVIDERS
 
 JobKind = Literal[JOB_KINDS]
 JobStatus = Literal[JOB_ACTIVE_STATUSES + JOB_FINAL_STATUSES]

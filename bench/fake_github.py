@@ -19,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.sources.github.fake import FakeGitHub  # noqa: E402
+from etl.fakes.github import FakeGitHub  # noqa: E402
 
 
 def parse_args():

@@ -72,12 +72,12 @@ class RssSampler(threading.Thread):
 def bench_github(prs: int, tenant_id) -> None:
     from sqlalchemy import text
 
-    from etl.cli import operator_session
+    from etl.cli.main import operator_session
     from etl.db import get_sessionmaker
-    from etl.integrations import create_integration
-    from etl.jobs import start_job
+    from etl.fakes.github import FakeGitHub
+    from etl.jobs.lifecycle import start_job
     from etl.models import EtlJob
-    from etl.sources.github.fake import FakeGitHub
+    from etl.tenancy.integrations import create_integration
 
     repos = {f"bench/repo{i}": prs // 4 for i in range(4)}
     fake = FakeGitHub(repos=repos, seed=7, rate_limit=1_000_000)
@@ -121,15 +121,16 @@ def main() -> int:
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{db_name}"')
 
-    from etl import migrations
-    from etl.cli import operator_session
-    from etl.db import get_sessionmaker
-    from etl.integrations import create_integration
-    from etl.jobs import start_job
-    from etl.models import EtlJob
-    from etl.sources.jira.fake import FakeJira
-    from etl.tenants import create_tenant
     from sqlalchemy import text
+
+    from etl import migrations
+    from etl.cli.main import operator_session
+    from etl.db import get_sessionmaker
+    from etl.fakes.jira import FakeJira
+    from etl.jobs.lifecycle import start_job
+    from etl.models import EtlJob
+    from etl.tenancy.integrations import create_integration
+    from etl.tenancy.tenants import create_tenant
 
     migrations.upgrade()
     print(f"generating {args.issues} fake issues ...", flush=True)

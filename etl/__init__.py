@@ -2,6 +2,6 @@
 
 `celery -A etl worker -Q extract` finds the app here.
 """
-from etl.celery_app import app
+from etl.broker.app import app
 
 __all__ = ["app"]

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     sync_overlap_seconds: int = 300
     initial_sync_days: int = 3650
 
-    # Scheduling, reaper, deletions (etl.scheduling, etl.reaper, etl.reconcile)
+    # Scheduling, reaper, deletions (etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile)
     # A job with no progress (batch, job or task-run activity) for this long has lost its work and
     # is re-driven; keep it well above the task hard time limit.
     reaper_stall_seconds: int = 600
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Refuse to mark more than this share of an integration's live rows deleted in one run (a
     # lost permission looks like a mass deletion); set 1 to allow anything.
     reconcile_max_delete_ratio: float = 0.5
-    # History (etl.retention, daily): task runs and batches of jobs ended this long ago are
+    # History (etl.ops.retention, daily): task runs and batches of jobs ended this long ago are
     # deleted; the job rows themselves (status, counters, error) are kept for job_retention_days.
     history_retention_days: int = Field(30, ge=1)
     job_retention_days: int = Field(365, ge=1)

@@ -169,7 +169,7 @@ class EtlJob(Base):
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
     error_details: Mapped[dict | None] = mapped_column(JSONB)
-    # The reaper re-publishes the tasks of a job that stopped making progress (etl.reaper):
+    # The reaper re-publishes the tasks of a job that stopped making progress (etl.ops.reaper):
     # how often in all, how often since its last progress (it fails past a limit), and when.
     redrives: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     stalled_redrives: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 # Killable PostgreSQL and RabbitMQ, a TCP proxy and a private stack for fault tests (no etl import).
-from tests.faults import kill_tree
-from tests.faults import private_postgres, private_rabbitmq, private_stack, tcp_proxy  # noqa: F401
+from tests.faults import kill_tree, private_postgres, private_rabbitmq, private_stack, tcp_proxy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]
@@ -138,8 +137,8 @@ def db(database):
 def make_tenant(database):
     """make_tenant() -> (tenant_id, api_key). Each test gets its own tenants: tests stay isolated
     while worker processes share the database."""
+    from etl.tenancy.tenants import create_tenant
     from tests.scopes import session_scope
-    from etl.tenants import create_tenant
 
     def make(name: str | None = None):
         with session_scope() as s:
@@ -152,7 +151,7 @@ def make_tenant(database):
 @pytest.fixture
 def fake_jira():
     """fake_jira(**kwargs) -> a served FakeJira; stopped after the test."""
-    from etl.sources.jira.fake import FakeJira
+    from etl.fakes.jira import FakeJira
 
     servers = []
 
@@ -169,8 +168,8 @@ def fake_jira():
 @pytest.fixture
 def jira_integration(make_tenant, fake_jira):
     """jira_integration(issues=..., **fake_kwargs) -> (tenant_id, api_key, integration_id, fake)."""
+    from etl.tenancy.integrations import create_integration
     from tests.scopes import session_scope
-    from etl.integrations import create_integration
 
     def make(issues: int = 200, tenant=None, settings: dict | None = None, **kwargs):
         fake = fake_jira(issues=issues, **kwargs)
@@ -283,9 +282,9 @@ def api_client(database):
 @pytest.fixture
 def github_integration(make_tenant):
     """github_integration(repos={...}, tenant=None, **fake_kwargs) -> (tenant_id, api_key, integration_id, fake)."""
+    from etl.fakes.github import FakeGitHub
+    from etl.tenancy.integrations import create_integration
     from tests.scopes import session_scope
-    from etl.integrations import create_integration
-    from etl.sources.github.fake import FakeGitHub
 
     fakes = []
 

@@ -465,9 +465,9 @@ def _reset(s: socket.socket) -> None:
 # -- a whole stack ------------------------------------------------------------------------------------
 def migrate(url: str) -> None:
     """The project's migrations into the database at `url` (not the one ETL_DATABASE_URL names)."""
-    from alembic import command
     from sqlalchemy import create_engine
 
+    from alembic import command
     from etl.migrations import alembic_config
 
     engine = create_engine(url)
@@ -484,7 +484,7 @@ def migrate(url: str) -> None:
 def publishing_to(broker_url: str) -> Iterator[None]:
     """Make this process's Celery app publish to another broker for the block (it reads its broker
     URL once, at import). Product code that publishes (start_job, ...) then reaches that broker."""
-    from etl.celery_app import app
+    from etl.broker.app import app
 
     saved = app.conf.broker_url
     _point_app_at(app, broker_url)
@@ -550,7 +550,7 @@ class Stack:
         return session_scope(self.sessions)
 
     def make_tenant(self, name: str | None = None):
-        from etl.tenants import create_tenant
+        from etl.tenancy.tenants import create_tenant
 
         with self.session() as s:
             tenant, key = create_tenant(s, name or f"tenant-{uuid.uuid4().hex[:8]}")
@@ -558,7 +558,7 @@ class Stack:
 
     def add_jira(self, fake, tenant=None, settings: dict | None = None):
         """An integration reading `fake` (a served FakeJira); returns (tenant_id, integration_id)."""
-        from etl.integrations import create_integration
+        from etl.tenancy.integrations import create_integration
 
         tenant_id, _ = tenant or self.make_tenant()
         with self.session() as s:
@@ -570,7 +570,7 @@ class Stack:
             return tenant_id, integ.id
 
     def start_job(self, integration_id, tenant_id, kind: str = "incremental", trigger: str = "api"):
-        from etl.jobs import start_job
+        from etl.jobs.lifecycle import start_job
 
         with publishing_to(self.rabbitmq.url):
             return start_job(self.sessions, integration_id, tenant_id, kind, trigger=trigger)

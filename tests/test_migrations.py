@@ -1,11 +1,11 @@
 """The schema is Alembic's: upgrade from empty, no drift from the models, downgrade to nothing."""
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from alembic import command
 from etl.migrations import alembic_config
 from etl.models import Base
 

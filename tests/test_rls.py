@@ -14,15 +14,15 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
-from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import event, text
 from sqlalchemy.exc import ProgrammingError
 
+from alembic import command
 from etl import db as etl_db
 from etl.db import get_engine, get_sessionmaker, scope_to_all_tenants, scope_to_tenant
 from etl.migrations import alembic_config
-from etl.tenants import authenticate, issue_api_key
+from etl.tenancy.keys import authenticate, issue_api_key
 from tests.scopes import session_scope
 from tests.waiting import run_sync
 
@@ -243,7 +243,7 @@ def test_api_key_routes_job_start_progress_and_worker_bookkeeping_run_as_the_ten
 
 
 def test_tenant_management_and_the_cli_run_across_tenants_not_as_the_owner(roles, api_client, make_tenant):
-    from etl.cli import cli
+    from etl.cli.main import cli
 
     tenant_id, _ = make_tenant()
     with session_scope() as s:
@@ -266,7 +266,7 @@ def test_tenant_management_and_the_cli_run_across_tenants_not_as_the_owner(roles
 
 
 def test_system_work_runs_across_tenants_and_reconcile_as_the_tenant(roles, api_client, jira_integration):
-    from etl import reaper, reconcile, retention, scheduling
+    from etl.ops import reaper, reconcile, retention, scheduling
 
     tenant_id, _, integration_id, _ = jira_integration(issues=40)
     assert run_sync(tenant_id, integration_id).status == "succeeded"

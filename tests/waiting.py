@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 
 from etl.db import get_sessionmaker
-from tests.scopes import session_scope
-from etl.jobs import start_job
+from etl.jobs.lifecycle import start_job
 from etl.models import EtlJob
+from tests.scopes import session_scope
 
 
 def wait_for_job(job_id, timeout: float = 180, sessions=None) -> EtlJob:

@@ -11,7 +11,7 @@ from api.admin_schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
 from api.deps import PrincipalDep, SessionDep, not_found
 from api.schemas import Message
 from etl.models import ApiKey as ApiKeyRow
-from etl.tenants import AdminKeyProtected, issue_api_key, revoke_api_key, tenant_api_keys
+from etl.tenancy.keys import AdminKeyProtected, issue_api_key, revoke_api_key, tenant_api_keys
 
 log = logging.getLogger(__name__)
 

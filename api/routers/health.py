@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from api.deps import SessionDep
 from api.schemas import Health, Readiness
-from etl.celery_app import app as celery_app
+from etl.broker.app import app as celery_app
 
 router = APIRouter(tags=["health"])
 

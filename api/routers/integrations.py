@@ -1,5 +1,5 @@
 """Integrations of the caller's tenant. Credentials are write-only: validated and encrypted by
-etl.integrations, never returned nor logged."""
+etl.tenancy.integrations, never returned nor logged."""
 from __future__ import annotations
 
 import asyncio
@@ -21,11 +21,17 @@ from api.deps import SessionDep, TenantId, not_found
 from api.schemas import ActiveJobConflict, Integration, IntegrationCreate, Message
 from etl.config import get_settings
 from etl.crypto import CredentialsError
-from etl.integrations import (InvalidIntegration, TooManyIntegrations, check_connection, create_integration,
-                              credentials_of, update_integration)
-from etl.jobs import active_job_id
-from etl.scheduling import InvalidSchedule, parse_schedule, set_schedule
+from etl.jobs.lifecycle import active_job_id
 from etl.models import Integration as IntegrationRow
+from etl.ops.scheduling import InvalidSchedule, parse_schedule, set_schedule
+from etl.tenancy.integrations import (
+    InvalidIntegration,
+    TooManyIntegrations,
+    check_connection,
+    create_integration,
+    credentials_of,
+    update_integration,
+)
 
 log = logging.getLogger(__name__)
 

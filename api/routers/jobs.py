@@ -11,22 +11,20 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from api.deps import UtcDateTime, PageDep, SessionDep, TenantId, not_found, paginate
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
 from api.raw_schemas import JobConflict, RetryResponse
 from api.schemas import Job, JobCounters, JobDetail, JobStatus, Message, Page, TaskRun
 from etl.db import get_sessionmaker, scope_to_tenant
-from etl.jobs import (
+from etl.jobs.ending import cancel_and_release
+from etl.jobs.lifecycle import (
     JOB_KINDS,
     TRIGGERS,
     ActiveJobExists,
     BrokerUnavailable,
-    JobStillActive,
-    NothingToRetry,
     TooManyActiveJobs,
-    cancel_and_release,
     job_task_runs,
-    retry_job,
 )
+from etl.jobs.reprocess import JobStillActive, NothingToRetry, retry_job
 from etl.models import JOB_FINAL_STATUSES, EtlBatch, EtlJob
 
 JobKindFilter = Literal[JOB_KINDS + ("reprocess",)]

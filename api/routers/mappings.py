@@ -1,5 +1,5 @@
 """The tenant's mappings: work item types and their hierarchy levels, statuses, the source names that
-map to them, and workflows. The checks are in etl.mappings; a change that can alter work items is
+map to them, and workflows. The checks are in etl.mappings.rules; a change that can alter work items is
 committed first, then the affected items are transformed again from the raw layer by reprocess
 jobs (the source is not called), and the response says which jobs started."""
 from __future__ import annotations
@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from api import mapping_schemas as s
 from api.deps import SessionDep, TenantId, not_found
 from api.schemas import Message
-from etl import mappings as m
 from etl.db import tenant_sessionmaker
+from etl.jobs import reprocess
+from etl.mappings import rules
+from etl.mappings.impact import Impact
+from etl.mappings.unmapped import unmapped_values
 from etl.models import Status, StatusMapping, Wit, WitHierarchy, WitMapping, Workflow, WorkflowStep
 
 router = APIRouter(tags=["mappings"])
@@ -34,12 +37,12 @@ IN_USE = {409: {"model": Message, "description": "still used; the message says b
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    """etl.mappings' refusals as HTTP errors."""
+    """etl.mappings.rules' refusals as HTTP errors."""
     try:
         yield
-    except m.InvalidMapping as exc:
+    except rules.InvalidMapping as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except m.MappingConflict as exc:
+    except rules.MappingConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
 
@@ -52,7 +55,7 @@ def _row(session: Session, model, tenant_id: uuid.UUID, row_id: int, what: str):
 
 def _locked_row(session: Session, model, tenant_id: uuid.UUID, row_id: int, what: str):
     """The row to change, after taking the tenant's mapping lock (all checks run under it)."""
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     return _row(session, model, tenant_id, row_id, what)
 
 
@@ -70,11 +73,11 @@ def _changes_anything(row, changes: dict) -> bool:
     return any(getattr(row, name) != value for name, value in changes.items())
 
 
-def _commit_and_reprocess(session: Session, tenant_id: uuid.UUID, impact: m.Impact) -> s.Reprocess:
+def _commit_and_reprocess(session: Session, tenant_id: uuid.UUID, impact: Impact) -> s.Reprocess:
     """Commit the change, give the connection back, then start the reprocess jobs it calls for."""
     _commit(session)
     session.close()
-    outcome = m.reprocess_affected(tenant_sessionmaker(tenant_id), tenant_id, impact)
+    outcome = reprocess.reprocess_affected(tenant_sessionmaker(tenant_id), tenant_id, impact)
     return s.Reprocess(started=outcome.started, busy=outcome.busy,
                        failed=[s.ReprocessFailure(**f) for f in outcome.failed])
 
@@ -96,9 +99,9 @@ def get_wit_hierarchy(hierarchy_id: RowId, session: SessionDep, tenant_id: Tenan
 @router.post("/wit-hierarchies", status_code=status.HTTP_201_CREATED, response_model=s.WitHierarchy,
              summary="Add a hierarchy level", responses={**CONFLICT})
 def create_wit_hierarchy(body: s.WitHierarchyIn, session: SessionDep, tenant_id: TenantId) -> WitHierarchy:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        m.check_level_free(session, tenant_id, body.level)
+        rules.check_level_free(session, tenant_id, body.level)
     row = WitHierarchy(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     _commit(session)
@@ -114,8 +117,8 @@ def update_wit_hierarchy(hierarchy_id: RowId, body: s.WitHierarchyPatch, session
     changes = body.changes()
     if changes.get("level", row.level) != row.level:
         with refusals():
-            m.check_level_free(session, tenant_id, changes["level"], exclude_id=row.id)
-            m.check_level_unused(session, row)
+            rules.check_level_free(session, tenant_id, changes["level"], exclude_id=row.id)
+            rules.check_level_unused(session, row)
     for name, value in changes.items():
         setattr(row, name, value)
     _commit(session)
@@ -127,7 +130,7 @@ def update_wit_hierarchy(hierarchy_id: RowId, body: s.WitHierarchyPatch, session
 def delete_wit_hierarchy(hierarchy_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.Deleted:
     row = _locked_row(session, WitHierarchy, tenant_id, hierarchy_id, "wit hierarchy")
     with refusals():
-        m.check_level_unused(session, row)
+        rules.check_level_unused(session, row)
     session.delete(row)
     _commit(session)
     return s.Deleted(deleted=hierarchy_id)
@@ -151,16 +154,16 @@ def get_wit(wit_id: RowId, session: SessionDep, tenant_id: TenantId) -> Wit:
              summary="Add a work item type (map source types to it with /wit-mappings)",
              responses={**CONFLICT, **INVALID})
 def create_wit(body: s.WitIn, session: SessionDep, tenant_id: TenantId) -> s.WitChanged:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        m.check_name_free(session, Wit, tenant_id, body.name)
-        m.check_hierarchy_level(session, tenant_id, body.hierarchy_level)
+        rules.check_name_free(session, Wit, tenant_id, body.name)
+        rules.check_hierarchy_level(session, tenant_id, body.hierarchy_level)
     row = Wit(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
     out = s.Wit.model_validate(row)
     # Nothing maps to a new wit yet: no work item changes.
-    return s.WitChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, m.Impact()))
+    return s.WitChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
 
 
 @router.patch("/wits/{wit_id}", response_model=s.WitChanged,
@@ -171,10 +174,10 @@ def update_wit(wit_id: RowId, body: s.WitPatch, session: SessionDep, tenant_id: 
     changes = body.changes()
     with refusals():
         if "name" in changes:
-            m.check_name_free(session, Wit, tenant_id, changes["name"], exclude_id=row.id)
+            rules.check_name_free(session, Wit, tenant_id, changes["name"], exclude_id=row.id)
         if "hierarchy_level" in changes:
-            m.check_hierarchy_level(session, tenant_id, changes["hierarchy_level"])
-    impact = m.Impact()
+            rules.check_hierarchy_level(session, tenant_id, changes["hierarchy_level"])
+    impact = Impact()
     if _changes_anything(row, {f: v for f, v in changes.items() if f != "description"}):
         impact.add_wit(session, row)
     for name, value in changes.items():
@@ -188,10 +191,10 @@ def update_wit(wit_id: RowId, body: s.WitPatch, session: SessionDep, tenant_id: 
 def delete_wit(wit_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, Wit, tenant_id, wit_id, "wit")
     with refusals():
-        m.check_wit_unused(session, row)
+        rules.check_wit_unused(session, row)
     session.delete(row)
     # Unused, so no work item was mapped to it.
-    return s.DeletedWithReprocess(deleted=wit_id, reprocess=_commit_and_reprocess(session, tenant_id, m.Impact()))
+    return s.DeletedWithReprocess(deleted=wit_id, reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
 
 
 # --- wit mappings -------------------------------------------------------------------------------
@@ -236,15 +239,15 @@ def get_wit_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId)
              summary="Map a source issue type to a wit; its work items are transformed again",
              responses={**CONFLICT, **INVALID})
 def create_wit_mapping(body: s.WitMappingIn, session: SessionDep, tenant_id: TenantId) -> s.WitMappingChanged:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        wit = m.get_wit(session, tenant_id, body.wit_id)
-        m.check_integration(session, tenant_id, body.integration_id)
-        m.check_source_name_free(session, WitMapping, tenant_id, body.integration_id, body.source_name)
+        wit = rules.get_wit(session, tenant_id, body.wit_id)
+        rules.check_integration(session, tenant_id, body.integration_id)
+        rules.check_source_name_free(session, WitMapping, tenant_id, body.integration_id, body.source_name)
     row = WitMapping(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
-    impact = m.Impact()
+    impact = Impact()
     impact.add_wit_sources(row.integration_id, row.source_name)
     out = _wit_mapping_out(row, wit.name)
     return s.WitMappingChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, impact))
@@ -259,11 +262,11 @@ def update_wit_mapping(mapping_id: RowId, body: s.WitMappingPatch, session: Sess
     changes = body.changes()
     new = {f: changes.get(f, getattr(row, f)) for f in ("source_name", "wit_id", "integration_id")}
     with refusals():
-        wit = m.get_wit(session, tenant_id, new["wit_id"])
-        m.check_integration(session, tenant_id, new["integration_id"])
-        m.check_source_name_free(session, WitMapping, tenant_id, new["integration_id"], new["source_name"],
+        wit = rules.get_wit(session, tenant_id, new["wit_id"])
+        rules.check_integration(session, tenant_id, new["integration_id"])
+        rules.check_source_name_free(session, WitMapping, tenant_id, new["integration_id"], new["source_name"],
                                  exclude_id=row.id)
-    impact = m.Impact()
+    impact = Impact()
     if _changes_anything(row, changes):
         impact.add_wit_sources(row.integration_id, row.source_name)
         impact.add_wit_sources(new["integration_id"], new["source_name"])
@@ -277,7 +280,7 @@ def update_wit_mapping(mapping_id: RowId, body: s.WitMappingPatch, session: Sess
                summary="Delete a wit mapping; its work items are transformed again", responses=NOT_FOUND)
 def delete_wit_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, WitMapping, tenant_id, mapping_id, "wit mapping")
-    impact = m.Impact()
+    impact = Impact()
     impact.add_wit_sources(row.integration_id, row.source_name)
     session.delete(row)
     return s.DeletedWithReprocess(deleted=mapping_id, reprocess=_commit_and_reprocess(session, tenant_id, impact))
@@ -299,15 +302,15 @@ def get_status(status_id: RowId, session: SessionDep, tenant_id: TenantId) -> St
 @router.post("/statuses", status_code=status.HTTP_201_CREATED, response_model=s.StatusChanged,
              summary="Add a status (map source statuses to it with /status-mappings)", responses=CONFLICT)
 def create_status(body: s.StatusIn, session: SessionDep, tenant_id: TenantId) -> s.StatusChanged:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        m.check_name_free(session, Status, tenant_id, body.name)
+        rules.check_name_free(session, Status, tenant_id, body.name)
     row = Status(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
     out = s.Status.model_validate(row)
     # Nothing maps to a new status yet: no work item changes.
-    return s.StatusChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, m.Impact()))
+    return s.StatusChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
 
 
 @router.patch("/statuses/{status_id}", response_model=s.StatusChanged,
@@ -318,8 +321,8 @@ def update_status(status_id: RowId, body: s.StatusPatch, session: SessionDep, te
     changes = body.changes()
     if "name" in changes:
         with refusals():
-            m.check_name_free(session, Status, tenant_id, changes["name"], exclude_id=row.id)
-    impact = m.Impact()
+            rules.check_name_free(session, Status, tenant_id, changes["name"], exclude_id=row.id)
+    impact = Impact()
     if _changes_anything(row, changes):
         impact.add_status(session, row)
     for name, value in changes.items():
@@ -333,10 +336,10 @@ def update_status(status_id: RowId, body: s.StatusPatch, session: SessionDep, te
 def delete_status(status_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, Status, tenant_id, status_id, "status")
     with refusals():
-        m.check_status_unused(session, row)
+        rules.check_status_unused(session, row)
     session.delete(row)
     # Unused, so no work item was mapped to it.
-    return s.DeletedWithReprocess(deleted=status_id, reprocess=_commit_and_reprocess(session, tenant_id, m.Impact()))
+    return s.DeletedWithReprocess(deleted=status_id, reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
 
 
 # --- status mappings ----------------------------------------------------------------------------
@@ -382,15 +385,15 @@ def get_status_mapping(mapping_id: RowId, session: SessionDep, tenant_id: Tenant
              responses={**CONFLICT, **INVALID})
 def create_status_mapping(body: s.StatusMappingIn, session: SessionDep,
                           tenant_id: TenantId) -> s.StatusMappingChanged:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        target = m.get_status(session, tenant_id, body.status_id)
-        m.check_integration(session, tenant_id, body.integration_id)
-        m.check_source_name_free(session, StatusMapping, tenant_id, body.integration_id, body.source_name)
+        target = rules.get_status(session, tenant_id, body.status_id)
+        rules.check_integration(session, tenant_id, body.integration_id)
+        rules.check_source_name_free(session, StatusMapping, tenant_id, body.integration_id, body.source_name)
     row = StatusMapping(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
-    impact = m.Impact()
+    impact = Impact()
     impact.add_status_sources(row.integration_id, row.source_name)
     out = _status_mapping_out(row, target)
     return s.StatusMappingChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, impact))
@@ -405,11 +408,11 @@ def update_status_mapping(mapping_id: RowId, body: s.StatusMappingPatch, session
     changes = body.changes()
     new = {f: changes.get(f, getattr(row, f)) for f in ("source_name", "status_id", "integration_id")}
     with refusals():
-        target = m.get_status(session, tenant_id, new["status_id"])
-        m.check_integration(session, tenant_id, new["integration_id"])
-        m.check_source_name_free(session, StatusMapping, tenant_id, new["integration_id"], new["source_name"],
+        target = rules.get_status(session, tenant_id, new["status_id"])
+        rules.check_integration(session, tenant_id, new["integration_id"])
+        rules.check_source_name_free(session, StatusMapping, tenant_id, new["integration_id"], new["source_name"],
                                  exclude_id=row.id)
-    impact = m.Impact()
+    impact = Impact()
     if _changes_anything(row, changes):
         impact.add_status_sources(row.integration_id, row.source_name)
         impact.add_status_sources(new["integration_id"], new["source_name"])
@@ -423,7 +426,7 @@ def update_status_mapping(mapping_id: RowId, body: s.StatusMappingPatch, session
                summary="Delete a status mapping; its work items are transformed again", responses=NOT_FOUND)
 def delete_status_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, StatusMapping, tenant_id, mapping_id, "status mapping")
-    impact = m.Impact()
+    impact = Impact()
     impact.add_status_sources(row.integration_id, row.source_name)
     session.delete(row)
     return s.DeletedWithReprocess(deleted=mapping_id, reprocess=_commit_and_reprocess(session, tenant_id, impact))
@@ -453,7 +456,7 @@ def _set_steps(session: Session, workflow: Workflow, steps: list[s.WorkflowStepI
     """Replace the steps (deleted in SQL first: the unit of work would insert before deleting and trip
     the unique keys on position and status)."""
     with refusals():
-        m.check_step_statuses(session, workflow.tenant_id, [step.status_id for step in steps])
+        rules.check_step_statuses(session, workflow.tenant_id, [step.status_id for step in steps])
     session.execute(delete(WorkflowStep).where(WorkflowStep.workflow_id == workflow.id))
     session.add_all(WorkflowStep(tenant_id=workflow.tenant_id, workflow_id=workflow.id, position=n, **step.model_dump())
                     for n, step in enumerate(steps))
@@ -478,16 +481,16 @@ def get_workflow(workflow_id: RowId, session: SessionDep, tenant_id: TenantId) -
              summary="Add a workflow, tenant-wide or for one integration; cycle times are computed again",
              responses={**CONFLICT, **INVALID})
 def create_workflow(body: s.WorkflowIn, session: SessionDep, tenant_id: TenantId) -> s.WorkflowChanged:
-    m.lock_tenant_mappings(session, tenant_id)
+    rules.lock_tenant_mappings(session, tenant_id)
     with refusals():
-        m.check_integration(session, tenant_id, body.integration_id)
-        m.check_workflow_free(session, tenant_id, body.integration_id)
+        rules.check_integration(session, tenant_id, body.integration_id)
+        rules.check_workflow_free(session, tenant_id, body.integration_id)
     row = Workflow(tenant_id=tenant_id, name=body.name, integration_id=body.integration_id)
     session.add(row)
     session.flush()
     _set_steps(session, row, body.steps)
     session.flush()
-    impact = m.Impact(everything={row.integration_id})
+    impact = Impact(everything={row.integration_id})
     out = _workflows(session, tenant_id, Workflow.id == row.id)[0]
     return s.WorkflowChanged(**out.model_dump(), reprocess=_commit_and_reprocess(session, tenant_id, impact))
 
@@ -499,11 +502,11 @@ def update_workflow(workflow_id: RowId, body: s.WorkflowPatch, session: SessionD
                     tenant_id: TenantId) -> s.WorkflowChanged:
     row = _locked_row(session, Workflow, tenant_id, workflow_id, "workflow")
     changes = body.changes()
-    impact = m.Impact()
+    impact = Impact()
     if "integration_id" in changes and changes["integration_id"] != row.integration_id:
         with refusals():
-            m.check_integration(session, tenant_id, changes["integration_id"])
-            m.check_workflow_free(session, tenant_id, changes["integration_id"], exclude_id=row.id)
+            rules.check_integration(session, tenant_id, changes["integration_id"])
+            rules.check_workflow_free(session, tenant_id, changes["integration_id"], exclude_id=row.id)
         impact.everything |= {row.integration_id, changes["integration_id"]}
         row.integration_id = changes["integration_id"]
     if "steps" in changes:
@@ -521,7 +524,7 @@ def update_workflow(workflow_id: RowId, body: s.WorkflowPatch, session: SessionD
                        "times), and are computed again", responses=NOT_FOUND)
 def delete_workflow(workflow_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, Workflow, tenant_id, workflow_id, "workflow")
-    impact = m.Impact(everything={row.integration_id})
+    impact = Impact(everything={row.integration_id})
     session.delete(row)
     return s.DeletedWithReprocess(deleted=workflow_id, reprocess=_commit_and_reprocess(session, tenant_id, impact))
 
@@ -535,4 +538,4 @@ def unmapped(
     session: SessionDep, tenant_id: TenantId,
     integration_id: Annotated[uuid.UUID | None, Query(description="only this integration's raw data")] = None,
 ) -> s.Unmapped:
-    return s.Unmapped.model_validate(m.unmapped_values(session, tenant_id, integration_id))
+    return s.Unmapped.model_validate(unmapped_values(session, tenant_id, integration_id))

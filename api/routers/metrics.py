@@ -1,4 +1,4 @@
-"""GET /metrics: Prometheus text exposition of etl.metrics, read fresh at each scrape."""
+"""GET /metrics: Prometheus text exposition of etl.ops.metrics, read fresh at each scrape."""
 from __future__ import annotations
 
 import hmac
@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from etl.config import get_settings
-from etl.metrics import registry
+from etl.ops.metrics import registry
 
 router = APIRouter(tags=["health"])
 _REGISTRY = registry()

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import UtcDateTime, PageDep, SessionDep, TenantId, not_found, paginate
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
 from api.schemas import Commit, LinkedWorkItem, Message, Page, PullRequest, PullRequestDetail, Review
 from etl.models import PrCommit, PrReview
 from etl.models import PullRequest as PullRequestRow

@@ -1,5 +1,5 @@
 """The raw layer over HTTP: an external extractor pushes raw objects for one of the tenant's
-integrations (stored with etl.raw.store_records, so an unchanged object writes nothing), admins list
+integrations (stored with etl.pipeline.raw.store_records, so an unchanged object writes nothing), admins list
 and read them and move a record's status by hand, and reprocess transforms and loads raw records
 again without calling the source."""
 from __future__ import annotations
@@ -30,10 +30,10 @@ from api.raw_schemas import (
 from api.schemas import ActiveJobConflict, Message
 from etl.config import get_settings
 from etl.db import get_sessionmaker
-from etl.jobs import ActiveJobExists, BrokerUnavailable, active_job_id, start_reprocess
+from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, active_job_id, start_reprocess
 from etl.models import Integration
 from etl.models import RawExtractionData as RawRow
-from etl.raw import store_records
+from etl.pipeline.raw import store_records
 from etl.sources.base import Record
 from etl.sources.github.client import COMMIT, PULL, REVIEW, pull_id
 from etl.sources.jira.client import ISSUE

@@ -15,7 +15,7 @@ from api.schemas import Message
 from etl.db import scope_to_all_tenants
 from etl.models import ApiKey as ApiKeyRow
 from etl.models import Tenant as TenantRow
-from etl.tenants import TenantExists, create_tenant
+from etl.tenancy.tenants import TenantExists, create_tenant
 
 log = logging.getLogger(__name__)
 

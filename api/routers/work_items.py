@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import UtcDateTime, PageDep, SessionDep, TenantId, not_found, paginate
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
 from api.schemas import Message, Page, PullRequestLink, Transition, WorkItem, WorkItemDetail
 from etl.models import PullRequest as PullRequestRow
 from etl.models import WorkItem as WorkItemRow

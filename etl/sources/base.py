@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
-from etl.mappings import TenantMappings
+from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table
+from sqlalchemy.dialects import postgresql
+
+from etl.mappings.lookup import TenantMappings
 
 
 @dataclass
@@ -59,16 +63,113 @@ class TransformResult:
 
 class Connector(Protocol):
     def fetch_page(self, stream: str, cursor: dict, state) -> Page:
-        """`state` is an etl.extract_state.ExtractState: stored ETags and object versions."""
+        """`state` is an etl.pipeline.extract_state.ExtractState: stored ETags and object versions."""
     def close(self) -> None: ...
 
 
 class Source(Protocol):
     provider: str
-    load_specs: list  # etl.load.LoadSpec, in load order
+    load_specs: list  # etl.sources.base.LoadSpec, in load order
 
     def streams(self, integration, entities: list[str] | None) -> list[str]: ...
     def first_cursor(self, stream: str, since: datetime | None) -> dict: ...
     def connect(self, integration, credentials: dict) -> Connector: ...
     def transform(self, entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
         """raw: (raw id, external id, payload) of one entity type."""
+
+
+SKIP_COLUMNS = {"id", "loaded_at"}
+
+
+# What PostgreSQL can hold in each integer type. A source may send anything in a field we load into
+# one (a GitHub PR "number" past 2**31): the upsert casts a whole batch at once, so one such value
+# would fail every record of the batch, and the job with it.
+INTEGER_RANGES = {SmallInteger: (-2**15, 2**15 - 1), Integer: (-2**31, 2**31 - 1), BigInteger: (-2**63, 2**63 - 1)}
+
+
+@lru_cache(maxsize=None)
+def _typed_columns(table: Table) -> tuple[tuple[str, str, tuple[int, int] | None], ...]:
+    """(column, kind, integer range) of the columns a staged value can fail to cast into."""
+    out = []
+    for column in table.columns:
+        kind = type(column.type)
+        if kind in INTEGER_RANGES:
+            out.append((column.name, "integer", INTEGER_RANGES[kind]))
+        elif kind is Float:
+            out.append((column.name, "number", None))
+        elif kind is Boolean:
+            out.append((column.name, "boolean", None))
+    return tuple(out)
+
+
+def unfit_value(table: Table, row: dict) -> str | None:
+    """Why a transformed row cannot be loaded into `table` (a value its column cannot hold), in
+    words for the record's error; None when it fits. Checked per record in the transform, so that
+    a bad record fails alone and the rest of its batch loads."""
+    for name, kind, bounds in _typed_columns(table):
+        value = row.get(name)
+        if value is None:
+            continue
+        if kind == "integer":
+            fits = isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+            if not fits:
+                what = "is out of range" if isinstance(value, int) and not isinstance(value, bool) else "is not an integer"
+                return f"field {name!r}: {_shown(value)} {what} for {table.name}.{name} ({bounds[0]} to {bounds[1]})"
+        elif kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"field {name!r}: {_shown(value)} is not a number"
+        elif kind == "boolean" and not isinstance(value, bool):
+            return f"field {name!r}: {_shown(value)} is not true or false"
+    return None
+
+
+def first_unfit(table: Table, rows: list[dict]) -> str | None:
+    return next((problem for problem in (unfit_value(table, row) for row in rows) if problem), None)
+
+
+def _shown(value) -> str:
+    text_ = repr(value)
+    return text_ if len(text_) <= 40 else text_[:37] + "..."
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    table: Table
+    key: tuple[str, ...]
+    # Child rows replace the parent's set: rows of a loaded parent that are no longer staged go.
+    parent: tuple[str, str, str] | None = None  # (parent staged table, parent key column, our fk column)
+    derived: tuple[str, ...] = ()  # columns computed after the load (after_load), never staged
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def columns(self) -> list[str]:
+        return [c.name for c in self.table.columns if c.name not in SKIP_COLUMNS and c.name not in self.derived]
+
+    def upsert_sql(self) -> str:
+        cols = self.columns()
+        dialect = postgresql.dialect()
+        defs = ", ".join(f"{c} {self.table.c[c].type.compile(dialect=dialect)}" for c in cols)
+        updatable = [c for c in cols if c not in self.key]
+        names = ", ".join(cols)
+        stamp = ", loaded_at = now()" if "loaded_at" in self.table.c else ""
+        return f"""
+            INSERT INTO {self.name} AS t ({names})
+            SELECT {", ".join(f"x.{c}" for c in cols)} FROM etl_batches b, jsonb_to_recordset(b.staged -> '{self.name}') AS x({defs})
+            WHERE b.id = :batch_id
+            ON CONFLICT ({", ".join(self.key)}) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)}{stamp}
+            WHERE ({", ".join(f"t.{c}" for c in updatable)}) IS DISTINCT FROM
+                  ({", ".join(f"EXCLUDED.{c}" for c in updatable)})
+        """
+
+    def prune_sql(self) -> str | None:
+        # Arrays come from Python: a subquery on the batch's JSONB here would be re-run per row.
+        if not self.parent:
+            return None
+        fk = self.parent[2]
+        return f"""
+            DELETE FROM {self.name}
+            WHERE tenant_id = :tenant_id AND integration_id = :integration_id
+              AND {fk} = ANY(:parents) AND NOT (external_id = ANY(:keep))
+        """

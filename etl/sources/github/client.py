@@ -5,14 +5,21 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timezone
-
 from urllib.parse import urlencode
 
 import requests
 
 from etl.sources.base import Page, Record
-from etl.sources.http import (FatalError, HttpClient, OutboundRefused, RateLimited, Response, RetriableError,
-                              parse_retry_after, source_message)
+from etl.sources.http import (
+    FatalError,
+    HttpClient,
+    OutboundRefused,
+    RateLimited,
+    Response,
+    RetriableError,
+    parse_retry_after,
+    source_message,
+)
 from etl.sources.pagination import LinkPaginator, github_items
 
 PULL = "github_pull_request"

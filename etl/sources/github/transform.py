@@ -6,9 +6,8 @@ import re
 
 import re2
 
-from etl.load import unfit_value
 from etl.models import PrCommit, PrReview, PullRequest
-from etl.sources.base import TransformContext, TransformError, TransformResult
+from etl.sources.base import TransformContext, TransformError, TransformResult, unfit_value
 from etl.sources.github.client import COMMIT, PULL, REVIEW, parse_github_datetime, pull_id, pull_id_from_url
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from etl.load import first_unfit, unfit_value
-from etl.mappings import JIRA_CATEGORY_FALLBACK, TenantMappings
+from etl.mappings.lookup import TenantMappings
 from etl.models import WorkItem, WorkItemTransition
-from etl.sources.base import TransformContext, TransformError, TransformResult
+from etl.sources.base import TransformContext, TransformError, TransformResult, first_unfit, unfit_value
 from etl.sources.jira.client import parse_jira_datetime
+
+# Jira statusCategory keys, used when a status has no mapping (PRODUCT.md 5).
+JIRA_CATEGORY_FALLBACK = {"new": "to_do", "done": "done"}
 
 
 def transform_issues(raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:

@@ -1,0 +1,52 @@
+"""Starting ETL jobs. The route only validates and hands over to etl.jobs.start_job, which creates
+the job, commits, then publishes its first tasks."""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import SessionDep, TenantId
+from api.schemas import ActiveJobConflict, Message, TriggerRequest, TriggerResponse
+from etl.db import get_sessionmaker
+from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, TooManyActiveJobs, start_job
+
+router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
+
+
+@router.post(
+    "/trigger",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TriggerResponse,
+    summary="Start a sync of one integration",
+    responses={
+        404: {"model": Message, "description": "no such integration for this tenant"},
+        409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job"},
+        429: {"model": Message, "description": "the tenant has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running "
+                                               "jobs; try again when one has ended"},
+        503: {"model": Message, "description": "the message broker is unreachable; the job is recorded as failed"},
+    },
+)
+def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, request: Request):
+    # A plain `def`: start_job blocks on the broker, so it runs in the threadpool. It opens its own
+    # sessions; give the request's connection back to the pool first so that concurrent triggers
+    # never hold two connections each.
+    session.close()
+    try:
+        job_id = start_job(get_sessionmaker(), body.integration_id, tenant_id, body.kind, trigger="api",
+                           entities=body.entities)
+    except LookupError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"integration {body.integration_id} not found") from None
+    except ActiveJobExists as exc:
+        conflict = ActiveJobConflict(
+            detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id
+        )
+        return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+    except TooManyActiveJobs as exc:
+        # 429, not 409: nothing about this request is wrong, and it succeeds unchanged once a job
+        # ends, which is what clients that back off and retry on 429 do.
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    except BrokerUnavailable as exc:
+        return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+    except ValueError as exc:  # a kind or provider start_job does not know
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    return TriggerResponse(job_id=job_id, status_url=request.app.url_path_for("get_job", job_id=str(job_id)))

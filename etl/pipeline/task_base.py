@@ -1,0 +1,225 @@
+"""The base class of every pulse-etl task (the app's task_cls).
+
+- Records each execution in etl_task_runs (attempt, redeliveries, state, error), beside Flower.
+- Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
+  exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
+- Ends the job `failed` with the reason on a fatal error or when retries run out.
+- Runs under the tenant of the job it is about (row-level security): its run records and every
+  session the stage function opens are scoped to that tenant.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from functools import lru_cache
+
+from celery import Task
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError as BrokerError
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+from etl.config import get_settings
+from etl.db import scope_to_all_tenants, session_scope, tenant_context
+from etl.jobs.lifecycle import fail_job
+from etl.models import EtlJob
+from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
+
+log = logging.getLogger(__name__)
+
+RECORD_RUN = text("""
+    INSERT INTO etl_task_runs (job_id, tenant_id, batch_id, task_id, task_name, stage, state, attempt, worker)
+    SELECT j.id, j.tenant_id, :batch_id, :task_id, :task_name, :stage, 'started', :attempt, :worker
+    FROM etl_jobs j WHERE j.id = :job_id
+    ON CONFLICT (task_id, attempt) DO UPDATE SET
+        state = 'started', deliveries = etl_task_runs.deliveries + 1, worker = EXCLUDED.worker,
+        error = NULL, started_at = now(), finished_at = NULL
+    RETURNING deliveries
+""")
+FINISH_RUN = text("""
+    UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
+    WHERE task_id = :task_id AND attempt = :attempt
+""")
+
+
+def backoff_seconds(retries: int, retry_after: float | None = None) -> float:
+    """Retry-After when the source gives one, else exponential; jitter spreads the herd."""
+    settings = get_settings()
+    if retry_after is not None:
+        return retry_after + random.uniform(0, 1)
+    return min(settings.retry_backoff_max, 2 ** retries) * random.uniform(0.5, 1.5)
+
+
+def database_words(exc: SQLAlchemyError) -> str:
+    """What the database said, without the statement or its parameters (SQLAlchemy's str() of an
+    error quotes both): PostgreSQL's primary message, e.g. "integer out of range", or the error
+    class when there is none (a refused connection, whose text names our database's address)."""
+    primary = getattr(getattr(getattr(exc, "orig", None), "diag", None), "message_primary", None)
+    if primary:
+        return primary
+    orig = getattr(exc, "orig", None)
+    return (orig or exc).__class__.__name__
+
+
+def public_message(exc: BaseException) -> str:
+    """A failure in words a tenant may read (job error_details, task runs): the source's own
+    message, or what went wrong in our own code or database without SQL, parameters or traceback.
+    Those stay in the worker's log, with the task id to find them by."""
+    if isinstance(exc, SourceError):
+        return exc.message
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "the task exceeded its time limit"
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return f"the database is unavailable ({database_words(exc)})"
+    if isinstance(exc, DBAPIError):
+        return f"the database refused a write: {database_words(exc)}"
+    if isinstance(exc, SQLAlchemyError):
+        return f"a database error ({exc.__class__.__name__})"
+    return f"an internal error ({exc.__class__.__name__}); the worker log has the details"
+
+
+@lru_cache(maxsize=4096)
+def tenant_of_job(job_id: str) -> uuid.UUID | None:
+    """The tenant a job belongs to: the one look-up a task makes across tenants, before it knows
+    whose job it runs. A job never changes tenant, so each worker process asks once per job."""
+    with session_scope() as session:
+        scope_to_all_tenants(session, "a task looks up its job's tenant")
+        return session.scalar(select(EtlJob.tenant_id).where(EtlJob.id == uuid.UUID(job_id)))
+
+
+class EtlTask(Task):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+    stage = "control"
+
+    @property
+    def max_retries(self) -> int:  # type: ignore[override]
+        return get_settings().max_retries
+
+    # --- execution --------------------------------------------------------------------------
+
+    def run_stage(self, job_id: str, fn, *args):
+        """Run a stage function under the job's tenant; classify its failure once."""
+        if self._delivered_too_often(job_id):
+            return None
+        try:
+            with tenant_context(self._job_tenant()):
+                return fn(*args)
+        except RateLimited as exc:
+            self._requeue_after_pause(exc)
+            return None
+        except RetriableError as exc:
+            self._retry_or_fail(job_id, exc, exc.message, exc.retry_after)
+        except (OperationalError, InterfaceError) as exc:
+            self._retry_or_fail(job_id, exc, public_message(exc), None)
+        except SoftTimeLimitExceeded as exc:  # a slow source or database: try again, bounded
+            self._retry_or_fail(job_id, exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
+        except FatalError as exc:
+            self._fail(job_id, exc.message, status=exc.status, url=exc.url)
+            raise
+        except Exception as exc:
+            log.exception("task %s of job %s failed", self.request.id, job_id)
+            self._fail(job_id, public_message(exc))
+            raise
+
+    def _delivered_too_often(self, job_id: str) -> bool:
+        """A message whose every delivery kills its worker (out of memory, a crash in a C library)
+        would be redelivered forever (reject_on_worker_lost). Past ETL_MAX_DELIVERIES deliveries
+        of the same attempt, the job fails with the reason and the message is acked unrun. Counted
+        in etl_task_runs rather than with quorum queues' x-delivery-limit: the same guarantee on
+        the classic queues our countdown retries need, and the reason reaches the job."""
+        deliveries = getattr(self.request, "deliveries", None) or 0
+        limit = get_settings().max_deliveries
+        if deliveries <= limit:
+            return False
+        self._fail(job_id, f"{self.name} was delivered {deliveries} times and its worker never finished it (killed or "
+                           f"out of memory each time, ETL_MAX_DELIVERIES is {limit}); the job stops here")
+        return True
+
+    def publish_or_requeue(self, publish, *args) -> None:
+        """Publish a stage's follow-ups after its commit. The publish retries by the app's
+        task_publish_retry_policy (about 30 s); a broker that stays away longer must not lose them:
+        the message goes back to the queue instead of being acked, and its redelivery re-publishes
+        what the committed state implies (etl.pipeline.implied_follow_ups). Never a job failure."""
+        try:
+            publish(*args)
+        except (BrokerError, OSError) as exc:
+            log.warning("task %s could not publish its follow-ups (%s); it will be redelivered", self.request.id,
+                        exc.__class__.__name__)
+            raise Reject(exc, requeue=True) from exc
+
+    def _requeue_after_pause(self, exc: RateLimited) -> None:
+        """A spent rate limit is not a failure: the same work is published again for after the
+        reset, as a fresh message (retries untouched). Long pauses are split into hops no longer
+        than ETL_RETRY_BACKOFF_MAX, so no worker holds a delayed message near RabbitMQ's
+        consumer_timeout; each hop re-checks the pause."""
+        countdown = min(exc.retry_after or 60, get_settings().retry_backoff_max) + random.uniform(0, 1)
+        self.request.paused = True
+        self._record(FINISH_RUN, state="paused", error=exc.message[:2000], task_id=self.request.id,
+                     attempt=self.request.retries)
+        log.info("task %s paused %.0fs: %s", self.request.id, countdown, exc.message)
+        self.apply_async(args=self.request.args, kwargs=self.request.kwargs, countdown=countdown,
+                         queue=(self.request.delivery_info or {}).get("routing_key"))  # same lane
+
+    def _retry_or_fail(self, job_id: str, exc: Exception, message: str, retry_after: float | None):
+        retries = self.request.retries
+        if retries >= self.max_retries:
+            self._fail(job_id, f"gave up after {retries} retries: {message}")
+            raise exc
+        countdown = backoff_seconds(retries, retry_after)
+        log.warning("task %s retry %s in %.1fs: %s", self.request.id, retries + 1, countdown, message)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
+
+    def _fail(self, job_id: str, message: str, **details) -> None:
+        # The run record says why before the job shows failed: whoever reads the failed job (its
+        # own waiter, the dashboard) finds the cause in its task runs, not a run still `started`.
+        self._record(FINISH_RUN, state="failed", error=message[:2000], task_id=self.request.id,
+                     attempt=self.request.retries)
+        try:
+            with tenant_context(self._job_tenant()), session_scope() as session:
+                fail_job(session, job_id, self.stage, message, task_id=self.request.id, **details)
+        except Exception:  # the database itself may be what failed
+            log.exception("could not mark job %s failed", job_id)
+
+    def _job_tenant(self) -> uuid.UUID | None:
+        """The tenant of the job this task is about (its first argument), looked up once per task;
+        None when the job is gone (its sessions then see nothing)."""
+        if not hasattr(self.request, "job_tenant"):
+            self.request.job_tenant = tenant_of_job(str(self.request.args[0]))
+        return self.request.job_tenant
+
+    # --- etl_task_runs ----------------------------------------------------------------------
+
+    def _record(self, sql, **params):
+        """Run a bookkeeping statement; its first column's value if it returns rows."""
+        try:
+            with tenant_context(self._job_tenant()), session_scope() as session:
+                # Bookkeeping need not wait for the WAL flush: a crash may lose the last state
+                # change of a run record, never pipeline data (stage transactions stay synchronous).
+                session.execute(text("SET LOCAL synchronous_commit = off"))
+                result = session.execute(sql, params)
+                return result.scalar() if result.returns_rows else None
+        except Exception:
+            log.exception("could not record task run %s", params.get("task_id"))
+            return None
+
+    def before_start(self, task_id, args, kwargs):
+        job_id, batch_id = (list(args) + [None, None])[:2]
+        self.request.deliveries = self._record(
+            RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name, stage=self.stage,
+            attempt=self.request.retries, worker=self.request.hostname)
+
+    def on_success(self, retval, task_id, args, kwargs):
+        if getattr(self.request, "paused", False):
+            return
+        self._record(FINISH_RUN, state="succeeded", error=None, task_id=task_id, attempt=self.request.retries)
+
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        self._record(FINISH_RUN, state="retrying", error=public_message(exc)[:2000], task_id=task_id,
+                     attempt=self.request.retries)
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        self._record(FINISH_RUN, state="failed", error=public_message(exc)[:2000], task_id=task_id,
+                     attempt=self.request.retries)

@@ -1,0 +1,70 @@
+"""TODO docstring (etl.pipeline.transform)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from etl.mappings.lookup import load_mappings
+from etl.models import Integration, RawExtractionData
+from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_batch
+from etl.sources.base import TransformContext, TransformResult
+from etl.sources.registry import get_source
+
+
+def transform_batch(batch_id: int) -> None:
+    with stage_scope() as session:
+        claimed = claim(session, batch_id, "extracted")
+        if claimed is None:
+            return
+        batch, job = claimed
+        integration = session.get(Integration, job.integration_id)
+        ctx = TransformContext(job.tenant_id, integration.id, integration.base_url, integration.settings,
+                               load_mappings(session, job.tenant_id, integration.id))
+        result = transform_raw(session, get_source(integration.provider), batch.raw_ids, job.tenant_id, ctx)
+        mark_failed(session, result.failures, job.id)
+        if result.ok_raw_ids:
+            session.execute(
+                update(RawExtractionData).where(RawExtractionData.id.in_(result.ok_raw_ids))
+                .values(processing_status="processing", error_details=None)
+            )
+        batch.staged = result.rows
+        batch.transformed = len(result.ok_raw_ids)
+        batch.failed = len(result.failures)
+        batch.status = "transformed"
+        touch_batch(batch)
+        session.flush()
+        finish_stage(session, job.id)
+
+
+def transform_raw(session: Session, source, raw_ids: list[int], tenant_id, ctx: TransformContext) -> TransformResult:
+    rows = session.execute(
+        select(RawExtractionData.id, RawExtractionData.entity_type, RawExtractionData.external_id,
+               RawExtractionData.raw_data)
+        .where(RawExtractionData.id.in_(raw_ids), RawExtractionData.tenant_id == tenant_id)
+        .order_by(RawExtractionData.id)
+    ).all()
+    by_type: dict[str, list[tuple[int, str, dict]]] = {}
+    for raw_id, entity_type, external_id, payload in rows:
+        by_type.setdefault(entity_type, []).append((raw_id, external_id, payload))
+    merged = TransformResult()
+    for entity_type, items in by_type.items():
+        part = source.transform(entity_type, items, ctx)
+        for table, table_rows in part.rows.items():
+            merged.rows.setdefault(table, []).extend(table_rows)
+        merged.ok_raw_ids += part.ok_raw_ids
+        merged.failures.update(part.failures)
+    return merged
+
+
+def mark_failed(session: Session, failures: dict[int, str], job_id: uuid.UUID) -> None:
+    """Failed records keep their error beside the raw object, for the admin and for reprocessing."""
+    at = datetime.now(timezone.utc).isoformat()
+    for raw_id, error in failures.items():
+        session.execute(
+            update(RawExtractionData).where(RawExtractionData.id == raw_id)
+            .values(processing_status="failed",
+                    error_details={"stage": "transform", "error": error, "job_id": str(job_id), "at": at})
+        )
