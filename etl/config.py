@@ -7,6 +7,8 @@ from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from etl.allowlist import parse_allow_list
+
 # A development default so that tests and `etl demo` run out of the box. Production refuses it.
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", DEV_SECRET_KEY}
@@ -125,8 +127,6 @@ class Settings(BaseSettings):
     @field_validator("source_allow")
     @classmethod
     def _parse_source_allow(cls, value: str) -> str:
-        from etl.sources.outbound import parse_allow_list
-
         parse_allow_list(value)  # InvalidAllowEntry (a ValueError) names the entry
         return value
 

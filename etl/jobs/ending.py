@@ -1,4 +1,5 @@
-"""TODO docstring (etl.jobs.ending)."""
+"""What a user's cancel does: end the job, revoke its queued tasks, release what it transformed but
+never loaded."""
 from __future__ import annotations
 
 import logging

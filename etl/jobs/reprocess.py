@@ -1,4 +1,5 @@
-"""TODO docstring (etl.jobs.reprocess)."""
+"""Jobs that transform and load again from the raw layer: the retry of an ended job, and the
+reprocess a mapping change starts for the integrations whose items it can alter."""
 from __future__ import annotations
 
 import uuid

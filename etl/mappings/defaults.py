@@ -1,4 +1,4 @@
-"""TODO docstring (etl.mappings.defaults)."""
+"""The mappings a new tenant starts with (PRODUCT.md 5)."""
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
-"""TODO docstring (etl.mappings.impact)."""
+"""What a mapping change re-transforms: the raw Jira issues whose issue type or status (now or in
+their changelog) a change can alter, per integration."""
 from __future__ import annotations
 
 import uuid

@@ -1,44 +1,14 @@
-"""TODO docstring (etl.mappings.lookup)."""
+"""The tenant's mappings as a transform reads them (etl.sources.base.TenantMappings), loaded once
+per batch from the mapping tables."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etl.models import Status, StatusMapping, Wit, WitMapping, Workflow, WorkflowStep
-
-
-@dataclass(frozen=True)
-class MappedWit:
-    name: str
-    hierarchy_level: int
-
-
-@dataclass(frozen=True)
-class MappedStatus:
-    name: str
-    category: str
-
-
-@dataclass
-class TenantMappings:
-    """Everything a transform needs, loaded once per batch. Lookups are case-insensitive; an
-    integration-specific mapping wins over the tenant-wide one."""
-
-    wits: dict[str, MappedWit] = field(default_factory=dict)
-    statuses: dict[str, MappedStatus] = field(default_factory=dict)
-    # workflow: normalized status name -> step position; commitment and done positions
-    step_positions: dict[str, int] = field(default_factory=dict)
-    commitment_position: int | None = None
-    done_position: int | None = None
-
-    def wit_for(self, source_name: str | None) -> MappedWit | None:
-        return self.wits.get((source_name or "").strip().lower())
-
-    def status_for(self, source_name: str | None) -> MappedStatus | None:
-        return self.statuses.get((source_name or "").strip().lower())
+from etl.sources.base import MappedStatus, MappedWit, TenantMappings
 
 
 def _source_map(session: Session, mapping, target, target_fk, values, tenant_id, integration_id) -> dict:

@@ -1,4 +1,4 @@
-"""TODO docstring (etl.mappings.unmapped)."""
+"""Values seen in the raw layer that no mapping covers, with how many items each affects."""
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,6 @@
-"""The three stages as plain functions (tasks only wire them to queues; tests can call them).
+"""What every stage does around its work: claim the batch, check the job is still active, end the
+stage and maybe the job, and work out the follow-ups a redelivery must re-publish. The stages are
+plain functions in extract.py, transform.py and load.py (tasks.py only wires them to queues).
 
 A batch is one extracted page. Each stage claims the batch with a row lock and checks that it is
 in the status the stage expects. A redelivered or duplicated task that finds it moved on does not

@@ -1,4 +1,6 @@
-"""TODO docstring (etl.pipeline.extract)."""
+"""The extract stage: fetch one page from the source, store its raw objects, and say what to publish
+next (the next page, this page's transform -> load chain). Pauses on a source's rate limit
+without holding a worker."""
 from __future__ import annotations
 
 import uuid

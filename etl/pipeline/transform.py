@@ -1,4 +1,6 @@
-"""TODO docstring (etl.pipeline.transform)."""
+"""The transform stage: the batch's raw objects through the source's transform with the tenant's
+mappings, staged on the batch for the load; a record that fails is marked with its error while the
+rest go on."""
 from __future__ import annotations
 
 import uuid

@@ -11,8 +11,6 @@ from typing import Protocol
 from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table
 from sqlalchemy.dialects import postgresql
 
-from etl.mappings.lookup import TenantMappings
-
 
 @dataclass
 class Record:
@@ -173,3 +171,34 @@ class LoadSpec:
             WHERE tenant_id = :tenant_id AND integration_id = :integration_id
               AND {fk} = ANY(:parents) AND NOT (external_id = ANY(:keep))
         """
+
+
+@dataclass(frozen=True)
+class MappedWit:
+    name: str
+    hierarchy_level: int
+
+
+@dataclass(frozen=True)
+class MappedStatus:
+    name: str
+    category: str
+
+
+@dataclass
+class TenantMappings:
+    """Everything a transform needs, loaded once per batch. Lookups are case-insensitive; an
+    integration-specific mapping wins over the tenant-wide one."""
+
+    wits: dict[str, MappedWit] = field(default_factory=dict)
+    statuses: dict[str, MappedStatus] = field(default_factory=dict)
+    # workflow: normalized status name -> step position; commitment and done positions
+    step_positions: dict[str, int] = field(default_factory=dict)
+    commitment_position: int | None = None
+    done_position: int | None = None
+
+    def wit_for(self, source_name: str | None) -> MappedWit | None:
+        return self.wits.get((source_name or "").strip().lower())
+
+    def status_for(self, source_name: str | None) -> MappedStatus | None:
+        return self.statuses.get((source_name or "").strip().lower())

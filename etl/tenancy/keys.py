@@ -1,4 +1,5 @@
-"""TODO docstring (etl.tenancy.keys)."""
+"""API keys (issued, hashed, scoped, revoked) and the optional JWTs: who is calling, for which
+tenant, with which scopes."""
 from __future__ import annotations
 
 import hashlib

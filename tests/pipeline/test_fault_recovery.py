@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import func, select
 
 from etl.models import EtlBatch, EtlJob, RawExtractionData, WorkItem

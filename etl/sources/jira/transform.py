@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from etl.mappings.lookup import TenantMappings
 from etl.models import WorkItem, WorkItemTransition
-from etl.sources.base import TransformContext, TransformError, TransformResult, first_unfit, unfit_value
+from etl.sources.base import TenantMappings, TransformContext, TransformError, TransformResult, first_unfit, unfit_value
 from etl.sources.jira.client import parse_jira_datetime
 
 # Jira statusCategory keys, used when a status has no mapping (PRODUCT.md 5).

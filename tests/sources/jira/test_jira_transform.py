@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from etl.mappings.lookup import MappedStatus, TenantMappings
-from etl.sources.base import TransformContext
+from etl.sources.base import MappedStatus, TenantMappings, TransformContext
 from etl.sources.jira.transform import transform_issues
 
 
