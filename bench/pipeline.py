@@ -72,7 +72,7 @@ class RssSampler(threading.Thread):
 def bench_github(prs: int, tenant_id) -> None:
     from sqlalchemy import text
 
-    from etl.cli.main import operator_session
+    from etl.cli.output import operator_session
     from etl.db import get_sessionmaker
     from etl.fakes.github import FakeGitHub
     from etl.jobs.lifecycle import start_job
@@ -124,7 +124,7 @@ def main() -> int:
     from sqlalchemy import text
 
     from etl import migrations
-    from etl.cli.main import operator_session
+    from etl.cli.output import operator_session
     from etl.db import get_sessionmaker
     from etl.fakes.jira import FakeJira
     from etl.jobs.lifecycle import start_job

@@ -240,7 +240,7 @@ def _cancel(job_id, reason: str) -> None:
     """Leave nothing `running` behind an interrupted demo."""
     from sqlalchemy import update
 
-    from etl.cli.main import operator_session
+    from etl.cli.output import operator_session
     from etl.models import JOB_ACTIVE_STATUSES, EtlJob
 
     try:
@@ -289,7 +289,7 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         from kombu.utils.url import maybe_sanitize_url
 
         from etl import migrations
-        from etl.cli.main import operator_session
+        from etl.cli.output import operator_session
         from etl.db import get_sessionmaker
         from etl.fakes.jira import FakeJira
         from etl.jobs.lifecycle import start_job
@@ -374,6 +374,8 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
 
 
 API_PORT = 8000
+# By import string: the CLI layer runs the API but does not import it (.importlinter).
+API_APP = "api.main:app"
 
 
 class ApiServer:
@@ -382,10 +384,8 @@ class ApiServer:
     def __init__(self, port: int):
         import uvicorn
 
-        from api.main import app
-
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(API_APP, host="127.0.0.1", port=port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, name="demo-api", daemon=True)
 
     def start(self) -> "ApiServer":
@@ -433,7 +433,7 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
     summary and the running fake (the caller stops it)."""
     from sqlalchemy import text
 
-    from etl.cli.main import operator_session
+    from etl.cli.output import operator_session
     from etl.db import get_sessionmaker
     from etl.fakes.github import FakeGitHub
     from etl.jobs.lifecycle import start_job
@@ -450,7 +450,7 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
             integration_id = integ.id
         t0 = time.monotonic()
         job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
-        from etl.cli.main import read_job
+        from etl.cli.output import read_job
         from etl.models import JOB_FINAL_STATUSES
 
         while (job := read_job(job_id))["status"] not in JOB_FINAL_STATUSES:
@@ -493,7 +493,7 @@ def _github_text(g: dict) -> str:
 
 def _follow(job_id, total: int, timeout: float, workers: DemoWorkers, as_json: bool) -> dict:
     """A progress bar from etl_jobs, polled every 0.5 s, until the job ends."""
-    from etl.cli.main import fit, read_job, stuck_hint
+    from etl.cli.output import fit, read_job, stuck_hint
     from etl.models import JOB_FINAL_STATUSES
 
     stream = sys.stderr if as_json else sys.stdout
@@ -526,7 +526,7 @@ def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id
              embedded: bool, keep_running: bool) -> dict:
     from sqlalchemy import text
 
-    from etl.cli.main import operator_session
+    from etl.cli.output import operator_session
 
     with operator_session() as s:
         work_items = s.scalar(text("SELECT count(*) FROM work_items WHERE tenant_id = :t"), {"t": tenant_id})
@@ -559,7 +559,7 @@ def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id
 
 
 def _summary_text(s: dict, job: dict) -> str:
-    from etl.cli.main import format_error
+    from etl.cli.output import format_error
 
     ok = s["status"] == "succeeded"
     lines = [
