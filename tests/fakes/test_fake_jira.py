@@ -15,7 +15,7 @@ import orjson
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from etl.fakes.jira import FakeJira  # noqa: E402
 

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from etl.broker.publish import publish_extract
 from etl.config import get_settings
 from etl.db import get_sessionmaker
-from etl.jobs.lifecycle import create_job, publish_extract, start_job
+from etl.jobs.lifecycle import create_job, start_job
 from etl.models import EtlJob, Integration, SyncState, WorkItem
 from etl.ops.reaper import reap
 from etl.ops.reconcile import ReconcileRefused, reconcile, request_due
@@ -230,8 +231,8 @@ def test_full_sync_rereads_everything_and_replaces_the_watermark(jira_integratio
 
 
 def test_job_whose_messages_were_lost_is_redriven_to_success(jira_integration):
-    from etl import pipeline
     from etl.db import tenant_context
+    from etl.pipeline import extract
 
     tenant_id, _, integration_id, fake = jira_integration(issues=250)
     with session_scope() as s:
@@ -239,7 +240,7 @@ def test_job_whose_messages_were_lost_is_redriven_to_success(jira_integration):
     # The first page is extracted but its transform/load messages and the next page's are lost
     # (the follow-ups are never published), as when a worker dies and the queue is purged.
     with tenant_context(tenant_id):  # as the extract task runs it: under the job's tenant
-        follow = pipeline.extract_page(batch_ids[0])
+        follow = extract.extract_page(batch_ids[0])
     assert follow.extract and follow.process
 
     stalled_at = utcnow() + timedelta(seconds=get_settings().reaper_stall_seconds + 5)
@@ -434,7 +435,7 @@ def test_cron_in_a_time_zone_keeps_local_time_across_daylight_saving(jira_integr
 
 
 def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database):
-    from test_cli import add_jira, etl, etl_command, unique
+    from tests.cli.test_cli import add_jira, etl, etl_command, unique
 
     tenant = unique("sched")
     assert etl("tenants", "create", tenant)[0] == 0
