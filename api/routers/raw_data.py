@@ -4,7 +4,6 @@ and read them and move a record's status by hand, and reprocess transforms and l
 again without calling the source."""
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated
@@ -35,15 +34,11 @@ from etl.models import Integration
 from etl.models import RawExtractionData as RawRow
 from etl.pipeline.raw import store_records
 from etl.sources.base import Record
-from etl.sources.github.client import COMMIT, PULL, REVIEW, pull_id
-from etl.sources.jira.client import ISSUE
+from etl.sources.registry import get_source
 
 router = APIRouter(prefix="/etl", tags=["raw data"])
 
 STORE_PATH = "/api/v1/etl/raw-data/store"
-
-# The raw entity types each provider's transform knows.
-ENTITY_TYPES = {"jira": (ISSUE,), "github": (PULL, REVIEW, COMMIT)}
 
 # Status changes an admin may make; the pipeline alone sets `processing` and `completed`.
 TRANSITIONS = {
@@ -52,9 +47,6 @@ TRANSITIONS = {
     "pending": ("failed",),  # give up on it
     "processing": ("pending", "failed"),  # stuck after a job ended; only with no active job
 }
-
-_PULL_ID = re.compile(r"^[^/\s]+/[^#\s]+#[1-9][0-9]*$")
-
 
 class BodySizeLimit:
     """ASGI middleware: refuses a request body over its limit with 413 before it is read whole (a
@@ -111,43 +103,9 @@ def _invalid(errors: list[tuple[tuple, str]]) -> RequestValidationError:
     return RequestValidationError([{"type": "value_error", "loc": ("body", *loc), "msg": msg} for loc, msg in errors])
 
 
-def _dig(value, *path):
-    for name in path:
-        value = value.get(name) if isinstance(value, dict) else None
-    return value
-
-
-def _identity_problem(entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
-    """The transform derives the final row's id from the payload: an external_id that disagrees
-    with it would make two rows of one object."""
-    if entity_type in (ISSUE, REVIEW):
-        if payload.get("id") in (None, ""):
-            return ("payload", "id"), f"a {entity_type} payload needs its `id`"
-        if str(payload["id"]) != external_id:
-            return ("external_id",), f"external_id {external_id!r} is not the payload's id {str(payload['id'])!r}"
-        if entity_type == ISSUE:
-            if not isinstance(payload.get("key"), str) or not payload["key"]:
-                return ("payload", "key"), "a jira_issue payload needs its `key` (e.g. ABC-42)"
-            if not isinstance(payload.get("fields"), dict):
-                return ("payload", "fields"), "a jira_issue payload needs its `fields` object"
-    elif entity_type == PULL:
-        repo = _dig(payload, "base", "repo", "full_name")
-        number = payload.get("number")
-        if not repo or not isinstance(number, int):
-            return ("payload",), "a github_pull_request payload needs `number` and `base.repo.full_name`"
-        if pull_id(repo, number) != external_id:
-            return ("external_id",), f"external_id {external_id!r} is not {pull_id(repo, number)!r} (owner/name#number)"
-    elif entity_type == COMMIT:
-        pr, _, sha = external_id.rpartition(":")
-        if not _PULL_ID.match(pr) or not sha:
-            return ("external_id",), f"external_id {external_id!r} is not owner/name#number:sha"
-        if payload.get("sha") not in (None, sha):
-            return ("external_id",), f"external_id ends in {sha!r} but the payload's sha is {payload['sha']!r}"
-    return None
-
-
 def _validate_records(body: StoreRawDataRequest, provider: str) -> None:
-    known = ENTITY_TYPES.get(provider, ())
+    source = get_source(provider)
+    known = source.entity_types  # the raw entity types its transform knows
     if body.entity_type not in known:
         raise _invalid([(("entity_type",), f"a {provider} integration stores {', '.join(known)}; "
                                            f"not {body.entity_type!r}")])
@@ -158,7 +116,7 @@ def _validate_records(body: StoreRawDataRequest, provider: str) -> None:
             errors.append((("records", i, "external_id"),
                            f"{record.external_id!r} repeats records[{first_seen[record.external_id]}]"))
         first_seen.setdefault(record.external_id, i)
-        problem = _identity_problem(body.entity_type, record.external_id, record.payload)
+        problem = source.identity_problem(body.entity_type, record.external_id, record.payload)
         if problem:
             errors.append((("records", i, *problem[0]), problem[1]))
         if len(errors) >= 20:

@@ -320,7 +320,7 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
     if provider == "github":
         return _add_github(tenant_ref, name, base_url, token, repos, verify, as_json, schedule)
     from etl.models import Tenant
-    from etl.tenancy.integrations import InvalidIntegration, create_integration, validate_jira
+    from etl.tenancy.integrations import InvalidIntegration, create_integration, validate_settings
 
     if not token:
         raise CliError(
@@ -343,7 +343,7 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
         with operator_session() as s:
             tenant_id = _resolve_tenant(s, tenant_ref).id
         if verify:  # shape first (same messages as the API), then ask Jira; no transaction held meanwhile
-            validate_jira(base_url, credentials, settings)
+            validate_settings("jira", credentials, settings)
             verify_with_source("jira", base_url, credentials, settings)
         with operator_session() as s:
             tenant = s.get(Tenant, tenant_id)
@@ -371,7 +371,7 @@ def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, re
                 verify: bool, as_json: bool, schedule=None) -> int:
     from sqlalchemy.exc import IntegrityError
 
-    from etl.tenancy.integrations import InvalidIntegration, create_integration, validate_github
+    from etl.tenancy.integrations import InvalidIntegration, create_integration, validate_settings
 
     if not token:
         raise CliError("missing --token: a GitHub token with read access to the repositories")
@@ -381,7 +381,7 @@ def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, re
         with operator_session() as s:
             tenant = _resolve_tenant(s, tenant_ref)
             tenant_id, tenant_name = tenant.id, tenant.name
-        validate_github(base_url, credentials, settings)
+        validate_settings("github", credentials, settings)
         if verify:
             verify_with_source("github", base_url, credentials, settings)
         with operator_session() as s:

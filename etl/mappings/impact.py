@@ -52,7 +52,7 @@ _CHANGELOG_STATUSES = 'lax $.changelog.histories[*].items[*] ? (@.fieldId == "st
 def affected_raw_ids(session: Session, tenant_id: uuid.UUID, impact: Impact) -> dict[uuid.UUID, list[int] | None]:
     """Per Jira integration of the tenant, the raw issues to transform again (None: all of them);
     integrations with nothing affected are left out. One query over the raw layer."""
-    from etl.sources.jira.client import ISSUE
+    from etl.sources.jira.streams import ISSUE
 
     integrations = list(session.scalars(select(Integration.id).where(
         Integration.tenant_id == tenant_id, Integration.provider == "jira").order_by(Integration.created_at)))

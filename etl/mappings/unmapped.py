@@ -28,7 +28,7 @@ def unmapped_values(session: Session, tenant_id: uuid.UUID,
     (neither tenant-wide nor for their integration), with the number of issues per integration:
     {"issue_types": [...], "statuses": [...]}, most frequent first. One aggregate over the raw
     layer; the values differing only in case are one value, as for the transform."""
-    from etl.sources.jira.client import ISSUE
+    from etl.sources.jira.streams import ISSUE
 
     rows = session.execute(text("""
         WITH seen AS (

@@ -13,9 +13,10 @@ It never marks anything on a partial picture:
 - a run that would mark more than `ETL_RECONCILE_MAX_DELETE_RATIO` of the live rows (a lost
   permission looks like a mass deletion) is refused with that reason.
 
-A source takes part by giving its source object `reconcile_table(stream)` (the final table whose
-`external_id` the stream's ids are) and its connector `list_ids(stream)`, optionally
-`confirm_missing(ids) -> ids that are really gone`.
+A source takes part by declaring, on its streams, the final table whose `external_id` are the
+stream's ids (StreamSpec.reconcile_table, read through Source.reconcile_table / Source.reconciles)
+and giving its connector `list_ids(stream)`, and `confirm_missing(ids) -> ids that are really gone`
+when it can ask (etl.sources.base).
 
 It runs from the daily check (`request_due`, beat, hourly: every integration not reconciled for
 `ETL_RECONCILE_INTERVAL_HOURS`) and at the end of every full sync (`reconcile_after_commit`).
@@ -34,6 +35,7 @@ from etl.broker.publish import publish_reconcile
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, scope_to_tenant, session_scope
 from etl.models import Integration
+from etl.sources.base import Source
 from etl.sources.registry import PROVIDERS, get_source, supports_reconcile
 from etl.tenancy.integrations import credentials_of
 
@@ -64,7 +66,7 @@ class ReconcileResult:
                 "restored": self.restored, "kept": self.kept, "skipped": self.skipped}
 
 
-def _targets(source, integration: Integration) -> dict[Table, list[str]]:
+def _targets(source: Source, integration: Integration) -> dict[Table, list[str]]:
     """Final table -> the streams whose ids it holds."""
     out: dict[Table, list[str]] = {}
     for stream in source.streams(integration, None):
@@ -110,7 +112,7 @@ def reconcile(integration_id: uuid.UUID) -> ReconcileResult:
         tenant_id = integration.tenant_id
         scope_to_tenant(session, tenant_id)  # from here on, that tenant's rows only
         source = get_source(integration.provider)
-        if not hasattr(source, "reconcile_table"):
+        if not source.reconciles:
             result.skipped = f"the {integration.provider} source cannot list its ids"
             return result
         targets = _targets(source, integration)
@@ -144,10 +146,9 @@ def reconcile(integration_id: uuid.UUID) -> ReconcileResult:
                     )
                 plan.append((table, missing, back))
 
-        confirm = getattr(connector, "confirm_missing", None)
         final: list[tuple[Table, list[str], list[str]]] = []
         for table, missing, back in plan:
-            gone = sorted(confirm(missing)) if (confirm and missing) else missing
+            gone = sorted(connector.confirm_missing(missing)) if missing else missing
             result.kept += len(missing) - len(gone)
             final.append((table, gone, back))
     finally:

@@ -1,15 +1,39 @@
-"""What a source package provides to the pipeline. Adding a source means adding a package under
-etl/sources/ that exposes a `SOURCE` object with this shape and registering its provider name."""
+"""What a source package gives the pipeline, and the words used for it.
+
+A *source* is one provider (Jira, GitHub): a package etl/sources/<name>/ with
+  client.py     HTTP (auth, requests, paging) through the shared layer etl/sources/http.py;
+  streams.py    its entity types and the declared table of its streams (StreamSpec);
+  transform.py  raw objects -> final-table rows (pure functions);
+  checks.py     settings validation, the connection test, the raw-data API's identity check;
+  source.py     SOURCE, a Source (below), and its Connector;
+registered by one line in etl/sources/registry.py. Nothing outside the package switches on the
+provider name: callers ask `get_source(provider)`.
+
+A *stream* is what a job reads page by page, with its own cursor, batches and watermark: a Jira
+search (the integration's JQL), one repository's pull request list. Stream names are stored (on
+batches, jobs and sync state): Jira's one stream is `jira_issue` (named after the entity type it
+yields), GitHub's are `pulls:<owner>/<repo>`, one per repository (StreamSpec "pulls" per repository).
+
+An *entity type* is what one raw row is (`raw_extraction_data.entity_type`, Record.entity_type):
+`jira_issue`, `github_pull_request`, `github_pr_review`, `github_pr_commit`. A stream yields
+records of one or more entity types (a repository's pulls stream: each changed pull with its
+reviews and commits); a transform works per entity type. A job may be limited to the streams
+whose main entity type (StreamSpec.entity_type) is among the ones asked for.
+"""
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Protocol
 
 from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from etl.sources.http import FatalError
 
 
 @dataclass
@@ -59,21 +83,120 @@ class TransformResult:
     failures: dict[int, str] = field(default_factory=dict)  # raw id -> error
 
 
-class Connector(Protocol):
+@dataclass(frozen=True)
+class StreamSpec:
+    """A stream declared in a few attributes, the way dlt's endpoint tables and Singer streams are
+    (STYLE.md 2); a source's client reads its requests from here.
+
+    name: the stream's name, or for a stream read once per partition (a repository) the prefix of
+    `<name>:<partition>`; entity_type: what one record of its listing is; path: the listing's request
+    path (placeholders filled by the client, e.g. {repo}); paginator: how a page says where the next
+    one is (etl.sources.pagination); replication_key: the record field compared with the watermark;
+    records_key: where the records are in a page (None: the page is the list); params: the fixed
+    query parameters; reconcile_table: the final table whose external_id are the ids the connector's
+    list_ids(stream) gives (deletions, etl.ops.reconcile), None when the stream takes no part."""
+
+    name: str
+    entity_type: str
+    path: str
+    paginator: object
+    replication_key: str | None = None
+    records_key: str | None = None
+    params: dict = field(default_factory=dict)
+    reconcile_table: Table | None = None
+
+
+class Connector(ABC):
+    """One source's client bound to one integration's URL, credentials and settings; closed after use."""
+
+    @abstractmethod
     def fetch_page(self, stream: str, cursor: dict, state) -> Page:
         """`state` is an etl.pipeline.extract_state.ExtractState: stored ETags and object versions."""
+
+    def list_ids(self, stream: str) -> Iterable[str]:
+        """Every id the source still has in the stream (reconciliation of deletions), or an error:
+        never a partial listing. Only for streams with a reconcile_table."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list the ids of {stream}")
+
+    def confirm_missing(self, ids: list[str]) -> set[str]:
+        """Of ids missing from a listing, those really gone. Without a way to ask: all of them."""
+        return set(ids)
+
+    @abstractmethod
+    def check_connection(self, within: float) -> dict:
+        """Whether the credentials and settings work, asked of the source within `within` seconds:
+        {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}. Never raises for
+        what the source answers (etl/sources/<name>/checks.py)."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
-class Source(Protocol):
-    provider: str
-    load_specs: list  # etl.sources.base.LoadSpec, in load order
+class Source(ABC):
+    """A provider's source: what the pipeline, the API and the operations ask of it. Optional hooks
+    have their defaults here, so callers never probe for them."""
 
-    def streams(self, integration, entities: list[str] | None) -> list[str]: ...
+    provider: str
+    entity_types: tuple[str, ...]  # the raw entity types its transform knows, the main one first
+    stream_specs: tuple[StreamSpec, ...]
+    load_specs: list[LoadSpec]  # in load order
+
+    @abstractmethod
+    def streams(self, integration, entity_types: list[str] | None) -> list[str]:
+        """The integration's stream names, limited to those yielding the given entity types
+        (ValueError naming an unknown one)."""
+
+    @abstractmethod
     def first_cursor(self, stream: str, since: datetime | None) -> dict: ...
-    def connect(self, integration, credentials: dict) -> Connector: ...
+
+    @abstractmethod
+    def connect(self, integration, credentials: dict) -> Connector:
+        """A connector for the integration (FatalError: credentials no request can carry)."""
+
+    @abstractmethod
     def transform(self, entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
         """raw: (raw id, external id, payload) of one entity type."""
+
+    @abstractmethod
+    def validate_settings(self, credentials: dict, settings: dict) -> None:
+        """InvalidSettings (etl.sources.checks) naming what is wrong, in the words the API and CLI show."""
+
+    @abstractmethod
+    def identity_problem(self, entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
+        """For raw objects pushed over the API: (where in the record, what is wrong) when the
+        external_id disagrees with the payload the transform derives the row's id from."""
+
+    def check_connection(self, integration, credentials: dict, within: float) -> dict:
+        """Ask the source whether an integration (saved or not) can work; see Connector.check_connection."""
+        try:
+            connector = self.connect(integration, credentials)
+        except FatalError as exc:  # credentials no request can carry
+            return {"ok": False, "problem": "credentials", "error": exc.message}
+        try:
+            return connector.check_connection(within)
+        finally:
+            connector.close()
+
+    def after_load(self, session: Session, staged: dict, tenant_id, integration_id) -> None:
+        """Derived columns that span records (GitHub's review counts), after each load. Default: none."""
+
+    def spec_of(self, stream: str) -> StreamSpec:
+        name = stream.split(":", 1)[0]
+        return next(spec for spec in self.stream_specs if spec.name == name)
+
+    def reconcile_table(self, stream: str) -> Table | None:
+        return self.spec_of(stream).reconcile_table
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether the source can list its ids, so that deletions are found (etl.ops.reconcile)."""
+        return any(spec.reconcile_table is not None for spec in self.stream_specs)
+
+    def _check_entity_types(self, entity_types: list[str] | None, what: str) -> None:
+        known = [spec.entity_type for spec in self.stream_specs]
+        unknown = set(entity_types or ()) - set(known)
+        if unknown:
+            raise ValueError(f"unknown entities {sorted(unknown)}; a {what} integration has {known}")
 
 
 SKIP_COLUMNS = {"id", "loaded_at"}

@@ -3,8 +3,16 @@ and failures classified once, under one error root (STYLE.md 4):
 
 - RetriableError: 429, 5xx, connection errors, unreadable bodies. The task re-queues itself later,
   honouring Retry-After; a worker never sleeps through it.
+- RateLimited (a RetriableError): the source's request budget is spent until its reset (GitHub's
+  x-ratelimit-remaining 0, or nearly spent: see RateLimitPolicy.min_remaining); the integration
+  pauses until then.
 - FatalError: any other 4xx, carrying the source's own structured message (bad credentials, unknown
   project), never the body's text; a redirect to another host; a refused destination.
+
+A source says how it signals rate limits with a RateLimitPolicy (which statuses may mean "slow down",
+which headers carry the budget); HttpClient.check_status applies it, so no client classifies an
+answer of its own. Callers only decide (the task base: retry, pause, fail; the connection test: which
+setting to fix).
 
 Every request goes only where the integration's base URL points (same scheme, host and port: a
 pagination link or a redirect elsewhere is refused), and every connection only to an address the
@@ -56,6 +64,27 @@ class FatalError(SourceError):
 
 class OutboundRefused(FatalError):
     """The destination is not one requests may go to (outbound policy, another host)."""
+
+
+@dataclass(frozen=True)
+class RateLimitPolicy:
+    """How a source says "slow down" rather than "no".
+
+    - `statuses`: answers that are a rate limit when they carry Retry-After or a spent budget
+      (GitHub answers 403 as well as 429); otherwise a 429 is retried after `default_wait` (None:
+      the task's own backoff) and any other of them is fatal.
+    - `remaining_header` / `reset_header`: the budget left and its reset (epoch seconds), read on
+      every answer; a budget of "0" on a limit status pauses the integration (RateLimited).
+    - `min_remaining`: no request is made while the budget is at or below it (the rest is left to
+      other users of the token); RateLimited until the reset.
+    - `name`: how messages name the source."""
+
+    name: str = "the source"
+    statuses: tuple[int, ...] = (429,)
+    remaining_header: str | None = None
+    reset_header: str | None = None
+    default_wait: float | None = None
+    min_remaining: int = 0
 
 
 @dataclass
@@ -214,15 +243,20 @@ def _refuse_unsendable_headers(headers: dict[str, str]) -> None:
 
 
 class HttpClient:
-    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30.0):
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 30.0,
+                 rate_limits: RateLimitPolicy = RateLimitPolicy()):
         self.base_url = base_url.rstrip("/")
         self.origin = outbound.origin(self.base_url)
         self.timeout = timeout
         self.deadline: float | None = None
+        self.rate_limits = rate_limits
         _refuse_unsendable_headers(headers)
         self.session = SameOriginSession()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "pulse-etl", **headers})
         self.requests_made = 0
+        self.not_modified = 0  # answers 304 (a conditional request; no rate-limit cost)
+        self.remaining: int | None = None  # the budget last seen (rate_limits.remaining_header)
+        self.reset_at: float | None = None  # when it resets, epoch seconds
 
     def limit_total_time(self, seconds: float) -> None:
         """Every request from now on must end within `seconds` in all (a connection test)."""
@@ -252,6 +286,7 @@ class HttpClient:
 
     def request(self, method: str, path_or_url: str, *, params=None, json=None, headers=None,
                 allow_304: bool = False) -> Response:
+        self._refuse_spending_the_reserve()
         url = self.url_for(path_or_url)
         self.requests_made += 1
         try:
@@ -262,8 +297,10 @@ class HttpClient:
         except requests.RequestException as exc:  # its text may quote a URL or a header: the name only
             raise FatalError(f"cannot ask {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         self.check_status(resp)
-        if resp.status_code == 304 and allow_304:
-            return Response(304, resp.url, resp.headers, None)
+        if resp.status_code == 304:
+            self.not_modified += 1
+            if allow_304:
+                return Response(304, resp.url, resp.headers, None)
         try:
             body = parse_json(resp.content) if resp.content else None
         except orjson.JSONDecodeError as exc:
@@ -272,7 +309,26 @@ class HttpClient:
                                  status=resp.status_code) from exc
         return Response(resp.status_code, resp.url, resp.headers, body)
 
+    def _refuse_spending_the_reserve(self) -> None:
+        policy = self.rate_limits
+        if self.remaining is not None and self.remaining <= policy.min_remaining and self.reset_at:
+            raise RateLimited(f"{policy.name} rate limit nearly spent ({self.remaining} left); waiting for the reset",
+                              retry_after=max(1.0, self.reset_at - time.time() + 1))
+
+    def _read_budget(self, resp: requests.Response) -> None:
+        policy = self.rate_limits
+        remaining = resp.headers.get(policy.remaining_header) if policy.remaining_header else None
+        reset = resp.headers.get(policy.reset_header) if policy.reset_header else None
+        if remaining is not None and remaining.isdigit():
+            self.remaining = int(remaining)
+        if reset is not None and reset.isdigit():
+            self.reset_at = float(reset)
+
     def check_status(self, resp: requests.Response) -> None:
+        """Every answer is classified here, once: a non-2xx/304 answer raises the error class that
+        says what to do with it, in words a tenant may read."""
+        self._read_budget(resp)
+        policy = self.rate_limits
         status = resp.status_code
         if 300 <= status < 400 and status != 304:
             raise OutboundRefused(f"{resp.request.method} {resp.url} -> {status}: a redirect that is not followed "
@@ -282,9 +338,17 @@ class HttpClient:
         if status < 400 or status == 304:
             return
         message = f"{resp.request.method} {resp.url} -> {status}: {source_message(resp)}"
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+        if status in policy.statuses:
+            if retry_after is not None:  # a secondary limit: retried after that delay
+                raise RetriableError(message, status=status, url=resp.url, retry_after=retry_after)
+            if policy.remaining_header and resp.headers.get(policy.remaining_header) == "0":
+                wait = max(1.0, (self.reset_at or time.time() + 60) - time.time() + 1)
+                raise RateLimited(message, status=status, url=resp.url, retry_after=wait)
+            if status == 429:
+                raise RetriableError(message, status=status, url=resp.url, retry_after=policy.default_wait)
         if status == 429 or status >= 500:
-            raise RetriableError(message, status=status, url=resp.url,
-                                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise RetriableError(message, status=status, url=resp.url, retry_after=retry_after)
         raise FatalError(message, status=status, url=resp.url)
 
     def close(self) -> None:

@@ -31,6 +31,10 @@ def _items(body, key: str, where: str) -> list:
 class TokenPaginator:
     """Jira Cloud /search/jql: `nextPageToken` + `isLast`. No total; a short page is not the last."""
 
+    def page_params(self, cursor: dict) -> dict:
+        """The query parameters that ask for the cursor's page."""
+        return {"nextPageToken": cursor["token"]} if cursor.get("token") else {}
+
     def next_cursor(self, body, cursor: dict) -> dict | None:
         where = f"the Jira search page {'after token ' + repr(cursor['token']) if cursor.get('token') else 'one'}"
         _items(body, "issues", where)
@@ -52,6 +56,9 @@ class OffsetPaginator:
 
     def __init__(self, items_key: str):
         self.items_key = items_key
+
+    def page_params(self, cursor: dict) -> dict:
+        return {"startAt": cursor.get("start_at", 0)}
 
     def next_cursor(self, body, cursor: dict) -> dict | None:
         start = cursor.get("start_at", 0)

@@ -1,12 +1,19 @@
-"""Source packages, one per provider. Each exposes SOURCE (see etl.sources.base.Source)."""
+"""The providers, one line each: name -> the module whose SOURCE is its etl.sources.base.Source.
+Adding a provider is a package under etl/sources/ and one line here. Modules are imported on
+first use, so that reading the provider names (API schemas, validation) loads no source."""
 from __future__ import annotations
 
 import importlib
 
-PROVIDERS = {"jira": "etl.sources.jira.source", "github": "etl.sources.github.source"}
+from etl.sources.base import Source
+
+PROVIDERS: dict[str, str] = {
+    "jira": "etl.sources.jira.source",
+    "github": "etl.sources.github.source",
+}
 
 
-def get_source(provider: str):
+def get_source(provider: str) -> Source:
     try:
         module = PROVIDERS[provider]
     except KeyError:
@@ -15,4 +22,4 @@ def get_source(provider: str):
 
 
 def supports_reconcile(provider: str) -> bool:
-    return hasattr(get_source(provider), "reconcile_table")
+    return get_source(provider).reconciles

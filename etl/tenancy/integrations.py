@@ -1,13 +1,11 @@
-"""Creating integrations and reading their (decrypted) credentials. Validation lives here so the
-API and the CLI give the same messages."""
+"""Creating integrations and reading their (decrypted) credentials. Validation is asked of the
+source (its checks.py) through here, so the API and the CLI give the same messages."""
 from __future__ import annotations
 
-import re
 import uuid
 from urllib.parse import urlparse
 
 import orjson
-import requests
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -15,17 +13,8 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
 from etl.models import Integration
 from etl.sources import outbound
-from etl.sources.github.transform import (
-    MAX_BOT_PATTERN_LENGTH,
-    MAX_BOT_PATTERNS,
-    InvalidBotPattern,
-    compile_bot_pattern,
-)
-from etl.sources.http import FatalError
+from etl.sources.checks import InvalidSettings
 from etl.sources.registry import PROVIDERS, get_source
-
-PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,49}$")
-CUSTOM_FIELD = re.compile(r"^customfield_\d+$")
 
 
 class InvalidIntegration(ValueError):
@@ -48,95 +37,14 @@ def _check_settings_size(settings: dict) -> None:
                                  "remove the keys the integration does not need")
 
 
-def _check_count(what: str, items: list, limit: int, setting: str) -> None:
-    if len(items) > limit:
-        raise InvalidIntegration(f"{len(items)} {what} in one integration, more than {limit} ({setting}); "
-                                 "split them over several integrations")
-
-
-def validate_jira(base_url: str, credentials: dict, settings: dict) -> None:
+def validate_settings(provider: str, credentials: dict, settings: dict) -> None:
+    """The settings and credentials an integration of `provider` needs, checked by its source;
+    InvalidIntegration with the source's words."""
     _check_settings_size(settings)
-    _check_count("Jira project keys", settings.get("projects") or [], get_settings().max_projects_per_integration,
-                 "ETL_MAX_PROJECTS_PER_INTEGRATION")
-    if not settings.get("projects") and not settings.get("jql"):
-        raise InvalidIntegration("a Jira integration needs at least one project key (or a JQL filter)")
-    for key in settings.get("projects", []):
-        if not PROJECT_KEY.match(key):
-            raise InvalidIntegration(f"{key!r} is not a Jira project key (upper-case letters and digits, e.g. ABC)")
-    field = settings.get("story_points_field")
-    if field and not CUSTOM_FIELD.match(field):
-        raise InvalidIntegration(f"story points field {field!r} must look like customfield_10016")
-    if not credentials.get("token"):
-        raise InvalidIntegration("a Jira integration needs a token (API token with an email, or a personal access token)")
-    _check_credential_text(credentials)
-    if settings.get("flavor", "cloud") not in ("cloud", "dc"):
-        raise InvalidIntegration("Jira flavor must be 'cloud' or 'dc' (Data Center/Server)")
-
-
-def _check_credential_text(credentials: dict) -> None:
-    """Whitespace or control characters in a token are a paste accident (and no HTTP header can carry
-    a line break), and so is a character outside Latin-1 such as €: headers, Basic auth included,
-    are sent as Latin-1, so the request could never be made. The message names the field, never
-    the value."""
-    for field in ("email", "token"):
-        value = credentials.get(field)
-        if not isinstance(value, str):
-            continue
-        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
-            raise InvalidIntegration(f"the credentials' {field} contains spaces, tabs or line breaks; "
-                                     "paste it without them")
-        if not _fits_http_header(value):
-            raise InvalidIntegration(f"the credentials' {field} contains a character that cannot be sent in an "
-                                     "HTTP header (such as € or a non-Latin letter); paste it exactly as the "
-                                     "source issued it")
-
-
-def _fits_http_header(value: str) -> bool:
     try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-
-
-def validate_github(base_url: str, credentials: dict, settings: dict) -> None:
-    _check_settings_size(settings)
-    repos = settings.get("repos") or []
-    _check_count("repositories", repos, get_settings().max_repos_per_integration, "ETL_MAX_REPOS_PER_INTEGRATION")
-    if not repos:
-        raise InvalidIntegration("a GitHub integration needs at least one repository (owner/name)")
-    for repo in repos:
-        if not isinstance(repo, str) or not REPO.match(repo):
-            raise InvalidIntegration(f"{repo!r} is not a repository; write it as owner/name, e.g. octocat/hello-world")
-    if not credentials.get("token"):
-        raise InvalidIntegration("a GitHub integration needs a token")
-    _check_credential_text(credentials)
-    _check_bot_patterns(settings.get("bot_patterns"))
-
-
-def _check_bot_patterns(patterns) -> None:
-    """Regular expressions in RE2's syntax (Python's without backreferences and lookaround), few
-    and short: they run on every author of every pull request, on shared workers."""
-    if patterns is None:
-        return
-    if not isinstance(patterns, list):
-        raise InvalidIntegration("bot patterns must be a list of regular expressions, e.g. [\"\\\\[bot\\\\]$\"]")
-    if len(patterns) > MAX_BOT_PATTERNS:
-        raise InvalidIntegration(f"{len(patterns)} bot patterns; at most {MAX_BOT_PATTERNS}")
-    for i, pattern in enumerate(patterns):
-        if not isinstance(pattern, str):
-            raise InvalidIntegration(f"bot pattern {i + 1} is not a regular expression (a string)")
-        if len(pattern) > MAX_BOT_PATTERN_LENGTH:
-            raise InvalidIntegration(f"bot pattern {i + 1} is {len(pattern)} characters long; at most "
-                                     f"{MAX_BOT_PATTERN_LENGTH}")
-        try:
-            compile_bot_pattern(pattern)
-        except InvalidBotPattern as exc:
-            raise InvalidIntegration(f"bot pattern {pattern!r} is not a regular expression RE2 accepts: {exc} "
-                                     "(RE2 has no backreferences or lookaround)") from None
+        get_source(provider).validate_settings(credentials, settings)
+    except InvalidSettings as exc:
+        raise InvalidIntegration(str(exc)) from None
 
 
 def _validate_url(base_url: str) -> str:
@@ -164,10 +72,7 @@ def create_integration(
     if not name.strip():
         raise InvalidIntegration("integration name must not be empty")
     base_url = _validate_url(base_url)
-    if provider == "jira":
-        validate_jira(base_url, credentials, settings)
-    elif provider == "github":
-        validate_github(base_url, credentials, settings)
+    validate_settings(provider, credentials, settings)
     _refuse_over_integration_cap(session, tenant_id)
     integration = Integration(
         tenant_id=tenant_id,
@@ -199,13 +104,6 @@ def credentials_of(integration: Integration) -> dict:
     return decrypt_credentials(integration.credentials_encrypted)
 
 
-def _validate(provider: str, base_url: str, credentials: dict, settings: dict) -> None:
-    if provider == "jira":
-        validate_jira(base_url, credentials, settings)
-    elif provider == "github":
-        validate_github(base_url, credentials, settings)
-
-
 def update_integration(
     session: Session,
     integration: Integration,
@@ -234,8 +132,8 @@ def update_integration(
         else:
             new_settings[key] = value
     # Unchanged credentials are checked as stored (CredentialsError if they no longer decrypt).
-    _validate(integration.provider, new_url, credentials if credentials is not None else credentials_of(integration),
-              new_settings)
+    validate_settings(integration.provider, credentials if credentials is not None else credentials_of(integration),
+                      new_settings)
     changed = [field for field, old, new in (("name", integration.name, new_name),
                                              ("base_url", integration.base_url, new_url),
                                              ("settings", integration.settings, new_settings)) if old != new]
@@ -248,27 +146,16 @@ def update_integration(
 
 
 def check_connection(provider: str, base_url: str, credentials: dict, settings: dict) -> dict:
-    """Ask the source whether these credentials and settings work, through its client's
-    check_connection(): {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}.
-    Works on an integration that is not saved yet (the CLI checks before saving). The whole check
-    ends within ETL_CONNECTION_TEST_TIMEOUT."""
+    """Ask the source whether these credentials and settings work (its checks.py check_connection):
+    {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}. Works on an integration
+    that is not saved yet (the CLI checks before saving). The whole check ends within
+    ETL_CONNECTION_TEST_TIMEOUT."""
     try:
         base_url = _validate_url(base_url)
     except InvalidIntegration as exc:
         return {"ok": False, "problem": "url", "error": str(exc)}
     probe = Integration(provider=provider, base_url=base_url, settings=settings)
-    try:
-        connector = get_source(provider).connect(probe, credentials)
-    except FatalError as exc:  # credentials no request can carry
-        return {"ok": False, "problem": "credentials", "error": exc.message}
-    connector.client.http.limit_total_time(get_settings().connection_test_timeout)
-    try:
-        return connector.client.check_connection()
-    except requests.RequestException as exc:  # e.g. a URL requests cannot use; its text may quote a header
-        return {"ok": False, "problem": "url",
-                "error": f"cannot ask {provider} at {probe.base_url}: {exc.__class__.__name__}; check the base URL"}
-    finally:
-        connector.close()
+    return get_source(provider).check_connection(probe, credentials, get_settings().connection_test_timeout)
 
 
 def rotate_all_credentials(session: Session, tenant_id: uuid.UUID | None = None) -> int:

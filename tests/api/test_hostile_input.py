@@ -244,7 +244,7 @@ def test_a_credential_that_cannot_go_into_an_http_header_is_a_422(client, tenant
 def _transform_pr(login: str, bot_patterns: list[str]):
     """One pull request by `login` through the GitHub transform, as a transform worker runs it."""
     from etl.sources.base import TenantMappings, TransformContext
-    from etl.sources.github.client import PULL
+    from etl.sources.github.streams import PULL
     from etl.sources.github.transform import transform_github
 
     pr = {"number": 1, "state": "open", "user": {"login": login, "type": "User"},

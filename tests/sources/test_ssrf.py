@@ -6,6 +6,7 @@ The suite allows 127.0.0.1 (ETL_SOURCE_ALLOW in conftest.py), where the fake sou
 "internal service" listens on 127.0.0.2, a loopback address nobody allowed."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import statistics
@@ -18,7 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from etl import allowlist
 from etl.models import RawExtractionData
+from etl.sources import outbound
 from etl.tenancy.integrations import create_integration
 from tests.scopes import session_scope
 from tests.waiting import run_sync
@@ -124,22 +127,16 @@ def _db_integration(tenant_id, provider: str, base_url: str, settings: dict):
     ("8.8.8.8", None), ("2606:4700::1111", None),
 ])
 def test_only_public_addresses_pass(address, kind):
-    import ipaddress
-
-    from etl.sources import outbound
-
     assert outbound.non_public_kind(ipaddress.ip_address(address)) == kind
 
 
 def test_allow_list_entries_and_ports(settings_env):
-    from etl.sources import outbound
-
-    rules = outbound.parse_allow_list("10.0.0.0/8, jira.internal:8443,127.0.0.2:9000,[::1]:8080,fd00::/8")
+    rules = allowlist.parse_allow_list("10.0.0.0/8, jira.internal:8443,127.0.0.2:9000,[::1]:8080,fd00::/8")
     assert [(str(r.network) if r.network else r.host, r.port) for r in rules] == [
         ("10.0.0.0/8", None), ("jira.internal", 8443), ("127.0.0.2/32", 9000), ("::1/128", 8080), ("fd00::/8", None)]
     for bad in ("jira internal", "10.0.0.0/8:http", "127.0.0.1:70000", "[::1]8080"):
-        with pytest.raises(outbound.InvalidAllowEntry):
-            outbound.parse_allow_list(bad)
+        with pytest.raises(allowlist.InvalidAllowEntry):
+            allowlist.parse_allow_list(bad)
 
     # Allowed by port only: another port of the same address stays refused.
     settings_env(ETL_SOURCE_ALLOW="127.0.0.2:9000")

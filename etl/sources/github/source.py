@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from etl.config import get_settings
 from etl.models import PrCommit, PrReview, PullRequest
-from etl.sources.base import LoadSpec, TransformContext, TransformResult
-from etl.sources.github.client import GitHubClient, pull_id
+from etl.sources.base import Connector, LoadSpec, Source, TransformContext, TransformResult
+from etl.sources.github import checks
+from etl.sources.github.client import GitHubClient
+from etl.sources.github.streams import COMMIT, PULL, REVIEW, STREAMS, pull_id, repo_of, stream_name
 from etl.sources.github.transform import transform_github
 
-STREAM_PREFIX = "pulls:"
 KEY = ("tenant_id", "integration_id", "external_id")
 
 # Review aggregates span records (a PR and reviews loaded in different batches), so they are
@@ -34,7 +35,7 @@ REFRESH_REVIEW_STATS = text("""
 """)
 
 
-class GitHubConnector:
+class GitHubConnector(Connector):
     def __init__(self, integration, credentials: dict):
         settings = get_settings()
         self.client = GitHubClient(integration.base_url, credentials["token"], integration.settings,
@@ -46,20 +47,25 @@ class GitHubConnector:
 
     def list_ids(self, stream: str):
         """Every PR of the stream's repository, as pull_requests.external_id (etl.ops.reconcile)."""
-        repo = stream.removeprefix(STREAM_PREFIX)
+        repo = repo_of(stream)
         return [pull_id(repo, n) for n in self.client.list_repo_numbers(repo)]
 
     def confirm_missing(self, ids: list[str]) -> set[str]:
         """Of PRs missing from a listing, those whose detail answers 404."""
         return {i for i in ids if not self.client.pull_exists(i)}
 
+    def check_connection(self, within: float) -> dict:
+        self.client.http.limit_total_time(within)
+        return checks.check_connection(self.client)
+
     def close(self) -> None:
         self.client.close()
 
 
-class GitHubSource:
+class GitHubSource(Source):
     provider = "github"
-    entity_names = ("github_pull_request",)
+    entity_types = (PULL, REVIEW, COMMIT)
+    stream_specs = STREAMS
     load_specs = [
         LoadSpec(PullRequest.__table__, KEY,
                  derived=("review_count", "first_review_at", "time_to_first_review_seconds")),
@@ -67,23 +73,25 @@ class GitHubSource:
         LoadSpec(PrCommit.__table__, KEY),
     ]
 
-    def streams(self, integration, entities: list[str] | None) -> list[str]:
-        unknown = set(entities or ()) - set(self.entity_names)
-        if unknown:
-            raise ValueError(f"unknown entities {sorted(unknown)}; a GitHub integration has {list(self.entity_names)}")
-        return [STREAM_PREFIX + repo for repo in integration.settings.get("repos", [])]
+    def streams(self, integration, entity_types: list[str] | None) -> list[str]:
+        """One stream per repository (only pull requests can be asked for: reviews and commits come with them)."""
+        self._check_entity_types(entity_types, "GitHub")
+        return [stream_name(repo) for repo in integration.settings.get("repos", [])]
 
     def first_cursor(self, stream: str, since: datetime | None) -> dict:
-        return {"repo": stream.removeprefix(STREAM_PREFIX), "since": since.isoformat() if since else None}
-
-    def reconcile_table(self, stream: str):
-        return PullRequest.__table__
+        return {"repo": repo_of(stream), "since": since.isoformat() if since else None}
 
     def connect(self, integration, credentials: dict) -> GitHubConnector:
         return GitHubConnector(integration, credentials)
 
     def transform(self, entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
         return transform_github(entity_type, raw, ctx)
+
+    def validate_settings(self, credentials: dict, settings: dict) -> None:
+        checks.validate_settings(credentials, settings)
+
+    def identity_problem(self, entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
+        return checks.identity_problem(entity_type, external_id, payload)
 
     def after_load(self, session: Session, staged: dict, tenant_id, integration_id) -> None:
         prs = {r["external_id"] for r in staged.get("pull_requests", [])}

@@ -8,7 +8,8 @@ import re2
 
 from etl.models import PrCommit, PrReview, PullRequest
 from etl.sources.base import TransformContext, TransformError, TransformResult, unfit_value
-from etl.sources.github.client import COMMIT, PULL, REVIEW, parse_github_datetime, pull_id, pull_id_from_url
+from etl.sources.github.client import parse_github_datetime
+from etl.sources.github.streams import COMMIT, PULL, REVIEW, pull_id, pull_id_from_url
 
 log = logging.getLogger(__name__)
 

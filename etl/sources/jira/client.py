@@ -1,5 +1,6 @@
 """Jira REST client: Cloud (/rest/api/3/search/jql, nextPageToken) and Data Center
-(/rest/api/2/search, startAt/total). HTTP, auth, paging and changelog completion; no SQL here."""
+(/rest/api/2/search, startAt/total), as declared in streams.py. HTTP, auth, paging and changelog
+completion; no SQL here."""
 from __future__ import annotations
 
 import base64
@@ -7,12 +8,12 @@ import logging
 from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
-from etl.sources.http import FatalError, HttpClient, OutboundRefused
-from etl.sources.pagination import IncompletePage, OffsetPaginator, TokenPaginator
+from etl.sources.http import FatalError, HttpClient, Response
+from etl.sources.jira.streams import API, ISSUE, ISSUES
+from etl.sources.pagination import IncompletePage
 
 log = logging.getLogger(__name__)
 
-ISSUE = "jira_issue"
 # Jira Cloud returns only `id` unless fields are named (FIELD-NOTES).
 FIELDS = [
     "summary", "description", "issuetype", "status", "priority", "assignee", "reporter", "creator",
@@ -67,11 +68,13 @@ def build_jql(settings: dict, since_ms: int | None) -> str:
 class JiraClient:
     def __init__(self, base_url: str, credentials: dict, settings: dict, page_size: int = 100, timeout: float = 30.0):
         self.settings = settings
-        self.cloud = settings.get("flavor", "cloud") == "cloud"
+        self.flavor = "cloud" if settings.get("flavor", "cloud") == "cloud" else "dc"
+        self.cloud = self.flavor == "cloud"
         self.page_size = page_size
         self.http = HttpClient(base_url, auth_headers(credentials), timeout=timeout)
-        self.api = "/rest/api/3" if self.cloud else "/rest/api/2"
-        self.paginator = TokenPaginator() if self.cloud else OffsetPaginator("issues")
+        self.api = API[self.flavor]
+        self.issues = ISSUES[self.flavor]
+        self.paginator = self.issues.paginator
 
     def close(self) -> None:
         self.http.close()
@@ -86,65 +89,14 @@ class JiraClient:
                 return by_name[name]["id"]
         return None
 
-    def check_connection(self) -> dict:
-        """Ask Jira whether this integration can work: whose the credentials are (`/myself`), then
-        each configured project, then the JQL filter if there is one. Never raises for what Jira
-        answers. Returns {"ok": True, "account": ..., "checked": [...]} or {"ok": False, "error":
-        <Jira's message and what to fix>, "problem": credentials | url | project | jql | unavailable}.
-        The account is named by display name and account id (Cloud) or user name (Data Center),
-        never by the email the credentials carry."""
-        from etl.sources.http import SourceError
-
-        base = self.http.base_url
-
-        def failed(problem: str, error: str) -> dict:
-            return {"ok": False, "problem": problem, "error": error}
-
-        try:
-            me = self.http.request("GET", f"{self.api}/myself").body
-            me = me if isinstance(me, dict) else {}
-        except OutboundRefused as exc:
-            return failed("url", exc.message)
-        except FatalError as exc:
-            if exc.status in (401, 403):
-                what = "the email and API token" if self.cloud else "the personal access token"
-                return failed("credentials", f"Jira at {base} rejected the credentials ({exc.message}); check {what}")
-            if exc.status == 404:
-                hint = ("if it is Jira Data Center/Server, use flavor dc with a personal access token" if self.cloud
-                        else "if it is Jira Cloud, use flavor cloud with an email and API token")
-                return failed("url", f"{base} does not answer {self.api}/myself (404): check the base URL; {hint}")
-            return failed("url", f"Jira at {base} refused the check: {exc.message}")
-        except SourceError as exc:
-            return failed("unavailable", f"cannot check Jira at {base}: {exc.message}; check the base URL, "
-                                         "or try again if Jira is down")
-        checked = []
-        for key in self.settings.get("projects") or []:
-            try:
-                self.http.request("GET", f"{self.api}/project/{key}")
-            except FatalError as exc:
-                if exc.status == 404:
-                    return failed("project", f"project {key} not found at {base} (or these credentials cannot see "
-                                             f"it): {exc.message}; check the project keys")
-                return failed("project", f"Jira refused project {key}: {exc.message}")
-            except SourceError as exc:
-                return failed("unavailable", f"cannot check project {key} at {base}: {exc.message}; try again later")
-            checked.append(f"project {key}")
-        if self.settings.get("jql"):
-            path = f"{self.api}/search/jql" if self.cloud else f"{self.api}/search"
-            try:
-                self.http.request("GET", path, params={"jql": build_jql(self.settings, None), "fields": "id",
-                                                       "maxResults": 1})
-            except FatalError as exc:
-                return failed("jql", f"Jira refused the JQL filter: {exc.message}; fix the jql setting")
-            except SourceError as exc:
-                return failed("unavailable", f"cannot check the JQL filter at {base}: {exc.message}; try again later")
-            checked.append("jql filter")
-        who = me.get("displayName")
-        ident = me.get("accountId") if self.cloud else (me.get("name") or me.get("key"))
-        account = f"{who} ({ident})" if who and ident else (who or ident or "unknown")
-        return {"ok": True, "account": account, "checked": checked}
-
     # --- issues -------------------------------------------------------------------------------
+
+    def search(self, params: dict, cursor: dict | None = None) -> Response:
+        """GET the issue search of this flavor with `params` (jql, fields ...), at the cursor's page
+        when there is one (the paginator's parameters). Every search request is built here."""
+        if cursor is not None:
+            params = {**params, **self.paginator.page_params(cursor)}
+        return self.http.request("GET", self.issues.path, params=params)
 
     def search_page(self, cursor: dict) -> Page:
         """One page of issues for the cursor, each with its full changelog."""
@@ -155,18 +107,10 @@ class JiraClient:
             sp_field = self.find_story_points_field()
             settings_update = {"story_points_field": sp_field}
         fields = ",".join(FIELDS + ([sp_field] if sp_field else []))
-        params = {"jql": build_jql(self.settings, cursor.get("since_ms")), "fields": fields,
-                  "expand": "changelog", "maxResults": self.page_size}
-        if self.cloud:
-            path = f"{self.api}/search/jql"
-            if cursor.get("token"):
-                params["nextPageToken"] = cursor["token"]
-        else:
-            path = f"{self.api}/search"
-            params["startAt"] = cursor.get("start_at", 0)
-        resp = self.http.request("GET", path, params=params)
+        resp = self.search({"jql": build_jql(self.settings, cursor.get("since_ms")), "fields": fields,
+                            "expand": "changelog", "maxResults": self.page_size}, cursor)
         next_cursor = self.paginator.next_cursor(resp.body, cursor)  # refuses a page it cannot vouch for
-        issues = resp.body["issues"]
+        issues = resp.body[self.issues.records_key]
         source_total = self.expected_total(resp.body) if _is_first_page_of_a_complete_read(cursor) else None
         self.complete_changelogs(issues)
         fetched_at = datetime.now(timezone.utc).isoformat()
@@ -196,20 +140,11 @@ class JiraClient:
         """Yield the id of every issue the integration covers (id-only pages, same JQL as a full
         sync). A failure on any page raises: a caller must not act on a partial listing."""
         cursor: dict | None = {}
-        size = LIST_PAGE_SIZE["cloud" if self.cloud else "dc"]
-        jql = build_jql(self.settings, None)
+        params = {"jql": build_jql(self.settings, None), "fields": "id", "maxResults": LIST_PAGE_SIZE[self.flavor]}
         while cursor is not None:
-            params = {"jql": jql, "fields": "id", "maxResults": size}
-            if self.cloud:
-                path = f"{self.api}/search/jql"
-                if cursor.get("token"):
-                    params["nextPageToken"] = cursor["token"]
-            else:
-                path = f"{self.api}/search"
-                params["startAt"] = cursor.get("start_at", 0)
-            body = self.http.request("GET", path, params=params).body
+            body = self.search(params, cursor).body
             next_cursor = self.paginator.next_cursor(body, cursor)
-            for issue in body["issues"]:
+            for issue in body[self.issues.records_key]:
                 yield str(issue["id"])
             cursor = next_cursor
 
@@ -224,9 +159,7 @@ class JiraClient:
                 return False
             raise
         jql = build_jql(self.settings, None).replace(" ORDER BY", f" AND id = {int(issue_id)} ORDER BY", 1)
-        params = {"jql": jql, "fields": "id", "maxResults": 1}
-        path = f"{self.api}/search/jql" if self.cloud else f"{self.api}/search"
-        body = self.http.request("GET", path, params=params).body
+        body = self.search({"jql": jql, "fields": "id", "maxResults": 1}).body
         return bool((body or {}).get("issues"))
 
     def issue_record(self, issue: dict, url: str, cursor: dict, fetched_at: str) -> Record:

@@ -5,12 +5,14 @@ from datetime import datetime
 
 from etl.config import get_settings
 from etl.models import WorkItem, WorkItemTransition
-from etl.sources.base import LoadSpec, TransformContext, TransformResult
-from etl.sources.jira.client import ISSUE, JiraClient
+from etl.sources.base import Connector, LoadSpec, Source, TransformContext, TransformResult
+from etl.sources.jira import checks
+from etl.sources.jira.client import JiraClient
+from etl.sources.jira.streams import ISSUE, STREAMS
 from etl.sources.jira.transform import transform_issues
 
 
-class JiraConnector:
+class JiraConnector(Connector):
     def __init__(self, integration, credentials: dict):
         settings = get_settings()
         self.client = JiraClient(integration.base_url, credentials, integration.settings,
@@ -27,37 +29,42 @@ class JiraConnector:
         """Of ids missing from a listing, those really gone (deleted, or out of scope)."""
         return {i for i in ids if not self.client.issue_in_scope(i)}
 
+    def check_connection(self, within: float) -> dict:
+        self.client.http.limit_total_time(within)
+        return checks.check_connection(self.client)
+
     def close(self) -> None:
         self.client.close()
 
 
-class JiraSource:
+class JiraSource(Source):
     provider = "jira"
-    stream_names = (ISSUE,)
+    entity_types = (ISSUE,)
+    stream_specs = STREAMS
     load_specs = [
         LoadSpec(WorkItem.__table__, ("tenant_id", "integration_id", "external_id")),
         LoadSpec(WorkItemTransition.__table__, ("tenant_id", "integration_id", "external_id"),
                  parent=("work_items", "external_id", "work_item_external_id")),
     ]
 
-    def streams(self, integration, entities: list[str] | None) -> list[str]:
-        unknown = set(entities or ()) - set(self.stream_names)
-        if unknown:
-            raise ValueError(f"unknown entities {sorted(unknown)}; a Jira integration has {list(self.stream_names)}")
-        return [s for s in self.stream_names if not entities or s in entities]
+    def streams(self, integration, entity_types: list[str] | None) -> list[str]:
+        self._check_entity_types(entity_types, "Jira")
+        return [spec.name for spec in self.stream_specs if not entity_types or spec.entity_type in entity_types]
 
     def first_cursor(self, stream: str, since: datetime | None) -> dict:
         return {"since_ms": int(since.timestamp() * 1000) if since else None}
-
-    def reconcile_table(self, stream: str):
-        """The final table whose external ids are this stream's ids (etl.ops.reconcile)."""
-        return WorkItem.__table__
 
     def connect(self, integration, credentials: dict) -> JiraConnector:
         return JiraConnector(integration, credentials)
 
     def transform(self, entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
         return transform_issues(raw, ctx)
+
+    def validate_settings(self, credentials: dict, settings: dict) -> None:
+        checks.validate_settings(credentials, settings)
+
+    def identity_problem(self, entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
+        return checks.identity_problem(entity_type, external_id, payload)
 
 
 SOURCE = JiraSource()
