@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from etl.errors import Conflict, DomainError, Invalid
 from etl.models import Integration, Status, StatusMapping, Wit, WitHierarchy, WitMapping, Workflow, WorkflowStep
 
 # --- editing mappings: validation, what a change affects, and the unmapped values ------------
@@ -19,15 +20,15 @@ from etl.models import Integration, Status, StatusMapping, Wit, WitHierarchy, Wi
 STATUS_CATEGORIES = ("to_do", "in_progress", "done")
 
 
-class MappingError(Exception):
+class MappingError(DomainError):
     """A mapping change refused; the message says what to fix."""
 
 
-class InvalidMapping(MappingError):
+class InvalidMapping(MappingError, Invalid):
     """The change names something that does not exist or breaks a rule (HTTP 422)."""
 
 
-class MappingConflict(MappingError):
+class MappingConflict(MappingError, Conflict):
     """The change collides with an existing row, or a row is still in use (HTTP 409)."""
 
 
