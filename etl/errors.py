@@ -13,8 +13,9 @@ class DomainError(Exception):
     """Something asked of the domain that it refuses; the message says why."""
 
 
-class NotFound(DomainError):
-    """What the request names does not exist (for this tenant)."""
+class NotFound(DomainError, LookupError):
+    """What the request names does not exist (for this tenant). A LookupError too, which is what etl
+    raised for this before the tree, so its callers that catch LookupError keep working."""
 
 
 class Conflict(DomainError):

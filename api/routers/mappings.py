@@ -5,8 +5,7 @@ jobs (the source is not called), and the response says which jobs started."""
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlalchemy import delete, select
@@ -14,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import mapping_schemas as s
-from api.deps import SessionDep, TenantId, not_found
+from api.deps import SessionDep, TenantId
 from api.schemas import Message
 from etl.db import tenant_sessionmaker
+from etl.errors import NotFound
 from etl.jobs import reprocess
 from etl.mappings import rules
 from etl.mappings.impact import Impact
@@ -35,21 +35,10 @@ CONFLICT = {409: {"model": Message, "description": "collides with an existing ro
 IN_USE = {409: {"model": Message, "description": "still used; the message says by what"}}
 
 
-@contextmanager
-def refusals() -> Iterator[None]:
-    """etl.mappings.rules' refusals as HTTP errors."""
-    try:
-        yield
-    except rules.InvalidMapping as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except rules.MappingConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-
-
 def _row(session: Session, model, tenant_id: uuid.UUID, row_id: int, what: str):
     row = session.scalar(select(model).where(model.id == row_id, model.tenant_id == tenant_id))
     if row is None:
-        raise not_found(f"{what} {row_id}")
+        raise NotFound(f"{what} {row_id} not found")
     return row
 
 
@@ -100,8 +89,7 @@ def get_wit_hierarchy(hierarchy_id: RowId, session: SessionDep, tenant_id: Tenan
              summary="Add a hierarchy level", responses={**CONFLICT})
 def create_wit_hierarchy(body: s.WitHierarchyIn, session: SessionDep, tenant_id: TenantId) -> WitHierarchy:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        rules.check_level_free(session, tenant_id, body.level)
+    rules.check_level_free(session, tenant_id, body.level)
     row = WitHierarchy(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     _commit(session)
@@ -116,9 +104,8 @@ def update_wit_hierarchy(hierarchy_id: RowId, body: s.WitHierarchyPatch, session
     row = _locked_row(session, WitHierarchy, tenant_id, hierarchy_id, "wit hierarchy")
     changes = body.changes()
     if changes.get("level", row.level) != row.level:
-        with refusals():
-            rules.check_level_free(session, tenant_id, changes["level"], exclude_id=row.id)
-            rules.check_level_unused(session, row)
+        rules.check_level_free(session, tenant_id, changes["level"], exclude_id=row.id)
+        rules.check_level_unused(session, row)
     for name, value in changes.items():
         setattr(row, name, value)
     _commit(session)
@@ -129,8 +116,7 @@ def update_wit_hierarchy(hierarchy_id: RowId, body: s.WitHierarchyPatch, session
                responses={**NOT_FOUND, **IN_USE})
 def delete_wit_hierarchy(hierarchy_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.Deleted:
     row = _locked_row(session, WitHierarchy, tenant_id, hierarchy_id, "wit hierarchy")
-    with refusals():
-        rules.check_level_unused(session, row)
+    rules.check_level_unused(session, row)
     session.delete(row)
     _commit(session)
     return s.Deleted(deleted=hierarchy_id)
@@ -155,9 +141,8 @@ def get_wit(wit_id: RowId, session: SessionDep, tenant_id: TenantId) -> Wit:
              responses={**CONFLICT, **INVALID})
 def create_wit(body: s.WitIn, session: SessionDep, tenant_id: TenantId) -> s.WitChanged:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        rules.check_name_free(session, Wit, tenant_id, body.name)
-        rules.check_hierarchy_level(session, tenant_id, body.hierarchy_level)
+    rules.check_name_free(session, Wit, tenant_id, body.name)
+    rules.check_hierarchy_level(session, tenant_id, body.hierarchy_level)
     row = Wit(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
@@ -172,11 +157,10 @@ def create_wit(body: s.WitIn, session: SessionDep, tenant_id: TenantId) -> s.Wit
 def update_wit(wit_id: RowId, body: s.WitPatch, session: SessionDep, tenant_id: TenantId) -> s.WitChanged:
     row = _locked_row(session, Wit, tenant_id, wit_id, "wit")
     changes = body.changes()
-    with refusals():
-        if "name" in changes:
-            rules.check_name_free(session, Wit, tenant_id, changes["name"], exclude_id=row.id)
-        if "hierarchy_level" in changes:
-            rules.check_hierarchy_level(session, tenant_id, changes["hierarchy_level"])
+    if "name" in changes:
+        rules.check_name_free(session, Wit, tenant_id, changes["name"], exclude_id=row.id)
+    if "hierarchy_level" in changes:
+        rules.check_hierarchy_level(session, tenant_id, changes["hierarchy_level"])
     impact = Impact()
     if _changes_anything(row, {f: v for f, v in changes.items() if f != "description"}):
         impact.add_wit(session, row)
@@ -190,8 +174,7 @@ def update_wit(wit_id: RowId, body: s.WitPatch, session: SessionDep, tenant_id: 
                summary="Delete a work item type no mapping uses", responses={**NOT_FOUND, **IN_USE})
 def delete_wit(wit_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, Wit, tenant_id, wit_id, "wit")
-    with refusals():
-        rules.check_wit_unused(session, row)
+    rules.check_wit_unused(session, row)
     session.delete(row)
     # Unused, so no work item was mapped to it.
     return s.DeletedWithReprocess(deleted=wit_id, reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
@@ -231,7 +214,7 @@ def list_wit_mappings(
 def get_wit_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.WitMapping:
     found = _wit_mappings(session, tenant_id, WitMapping.id == mapping_id)
     if not found:
-        raise not_found(f"wit mapping {mapping_id}")
+        raise NotFound(f"wit mapping {mapping_id} not found")
     return found[0]
 
 
@@ -240,10 +223,9 @@ def get_wit_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId)
              responses={**CONFLICT, **INVALID})
 def create_wit_mapping(body: s.WitMappingIn, session: SessionDep, tenant_id: TenantId) -> s.WitMappingChanged:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        wit = rules.get_wit(session, tenant_id, body.wit_id)
-        rules.check_integration(session, tenant_id, body.integration_id)
-        rules.check_source_name_free(session, WitMapping, tenant_id, body.integration_id, body.source_name)
+    wit = rules.get_wit(session, tenant_id, body.wit_id)
+    rules.check_integration(session, tenant_id, body.integration_id)
+    rules.check_source_name_free(session, WitMapping, tenant_id, body.integration_id, body.source_name)
     row = WitMapping(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
@@ -261,11 +243,10 @@ def update_wit_mapping(mapping_id: RowId, body: s.WitMappingPatch, session: Sess
     row = _locked_row(session, WitMapping, tenant_id, mapping_id, "wit mapping")
     changes = body.changes()
     new = {f: changes.get(f, getattr(row, f)) for f in ("source_name", "wit_id", "integration_id")}
-    with refusals():
-        wit = rules.get_wit(session, tenant_id, new["wit_id"])
-        rules.check_integration(session, tenant_id, new["integration_id"])
-        rules.check_source_name_free(session, WitMapping, tenant_id, new["integration_id"], new["source_name"],
-                                 exclude_id=row.id)
+    wit = rules.get_wit(session, tenant_id, new["wit_id"])
+    rules.check_integration(session, tenant_id, new["integration_id"])
+    rules.check_source_name_free(session, WitMapping, tenant_id, new["integration_id"], new["source_name"],
+                             exclude_id=row.id)
     impact = Impact()
     if _changes_anything(row, changes):
         impact.add_wit_sources(row.integration_id, row.source_name)
@@ -303,8 +284,7 @@ def get_status(status_id: RowId, session: SessionDep, tenant_id: TenantId) -> St
              summary="Add a status (map source statuses to it with /status-mappings)", responses=CONFLICT)
 def create_status(body: s.StatusIn, session: SessionDep, tenant_id: TenantId) -> s.StatusChanged:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        rules.check_name_free(session, Status, tenant_id, body.name)
+    rules.check_name_free(session, Status, tenant_id, body.name)
     row = Status(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
@@ -320,8 +300,7 @@ def update_status(status_id: RowId, body: s.StatusPatch, session: SessionDep, te
     row = _locked_row(session, Status, tenant_id, status_id, "status")
     changes = body.changes()
     if "name" in changes:
-        with refusals():
-            rules.check_name_free(session, Status, tenant_id, changes["name"], exclude_id=row.id)
+        rules.check_name_free(session, Status, tenant_id, changes["name"], exclude_id=row.id)
     impact = Impact()
     if _changes_anything(row, changes):
         impact.add_status(session, row)
@@ -335,8 +314,7 @@ def update_status(status_id: RowId, body: s.StatusPatch, session: SessionDep, te
                summary="Delete a status no mapping or workflow uses", responses={**NOT_FOUND, **IN_USE})
 def delete_status(status_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.DeletedWithReprocess:
     row = _locked_row(session, Status, tenant_id, status_id, "status")
-    with refusals():
-        rules.check_status_unused(session, row)
+    rules.check_status_unused(session, row)
     session.delete(row)
     # Unused, so no work item was mapped to it.
     return s.DeletedWithReprocess(deleted=status_id, reprocess=_commit_and_reprocess(session, tenant_id, Impact()))
@@ -376,7 +354,7 @@ def list_status_mappings(
 def get_status_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.StatusMapping:
     found = _status_mappings(session, tenant_id, StatusMapping.id == mapping_id)
     if not found:
-        raise not_found(f"status mapping {mapping_id}")
+        raise NotFound(f"status mapping {mapping_id} not found")
     return found[0]
 
 
@@ -386,10 +364,9 @@ def get_status_mapping(mapping_id: RowId, session: SessionDep, tenant_id: Tenant
 def create_status_mapping(body: s.StatusMappingIn, session: SessionDep,
                           tenant_id: TenantId) -> s.StatusMappingChanged:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        target = rules.get_status(session, tenant_id, body.status_id)
-        rules.check_integration(session, tenant_id, body.integration_id)
-        rules.check_source_name_free(session, StatusMapping, tenant_id, body.integration_id, body.source_name)
+    target = rules.get_status(session, tenant_id, body.status_id)
+    rules.check_integration(session, tenant_id, body.integration_id)
+    rules.check_source_name_free(session, StatusMapping, tenant_id, body.integration_id, body.source_name)
     row = StatusMapping(tenant_id=tenant_id, **body.model_dump())
     session.add(row)
     session.flush()
@@ -407,11 +384,10 @@ def update_status_mapping(mapping_id: RowId, body: s.StatusMappingPatch, session
     row = _locked_row(session, StatusMapping, tenant_id, mapping_id, "status mapping")
     changes = body.changes()
     new = {f: changes.get(f, getattr(row, f)) for f in ("source_name", "status_id", "integration_id")}
-    with refusals():
-        target = rules.get_status(session, tenant_id, new["status_id"])
-        rules.check_integration(session, tenant_id, new["integration_id"])
-        rules.check_source_name_free(session, StatusMapping, tenant_id, new["integration_id"], new["source_name"],
-                                 exclude_id=row.id)
+    target = rules.get_status(session, tenant_id, new["status_id"])
+    rules.check_integration(session, tenant_id, new["integration_id"])
+    rules.check_source_name_free(session, StatusMapping, tenant_id, new["integration_id"], new["source_name"],
+                             exclude_id=row.id)
     impact = Impact()
     if _changes_anything(row, changes):
         impact.add_status_sources(row.integration_id, row.source_name)
@@ -455,8 +431,7 @@ def _workflows(session: Session, tenant_id: uuid.UUID, *where) -> list[s.Workflo
 def _set_steps(session: Session, workflow: Workflow, steps: list[s.WorkflowStepIn]) -> None:
     """Replace the steps (deleted in SQL first: the unit of work would insert before deleting and trip
     the unique keys on position and status)."""
-    with refusals():
-        rules.check_step_statuses(session, workflow.tenant_id, [step.status_id for step in steps])
+    rules.check_step_statuses(session, workflow.tenant_id, [step.status_id for step in steps])
     session.execute(delete(WorkflowStep).where(WorkflowStep.workflow_id == workflow.id))
     session.add_all(WorkflowStep(tenant_id=workflow.tenant_id, workflow_id=workflow.id, position=n, **step.model_dump())
                     for n, step in enumerate(steps))
@@ -473,7 +448,7 @@ def list_workflows(session: SessionDep, tenant_id: TenantId,
 def get_workflow(workflow_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.Workflow:
     found = _workflows(session, tenant_id, Workflow.id == workflow_id)
     if not found:
-        raise not_found(f"workflow {workflow_id}")
+        raise NotFound(f"workflow {workflow_id} not found")
     return found[0]
 
 
@@ -482,9 +457,8 @@ def get_workflow(workflow_id: RowId, session: SessionDep, tenant_id: TenantId) -
              responses={**CONFLICT, **INVALID})
 def create_workflow(body: s.WorkflowIn, session: SessionDep, tenant_id: TenantId) -> s.WorkflowChanged:
     rules.lock_tenant_mappings(session, tenant_id)
-    with refusals():
-        rules.check_integration(session, tenant_id, body.integration_id)
-        rules.check_workflow_free(session, tenant_id, body.integration_id)
+    rules.check_integration(session, tenant_id, body.integration_id)
+    rules.check_workflow_free(session, tenant_id, body.integration_id)
     row = Workflow(tenant_id=tenant_id, name=body.name, integration_id=body.integration_id)
     session.add(row)
     session.flush()
@@ -504,9 +478,8 @@ def update_workflow(workflow_id: RowId, body: s.WorkflowPatch, session: SessionD
     changes = body.changes()
     impact = Impact()
     if "integration_id" in changes and changes["integration_id"] != row.integration_id:
-        with refusals():
-            rules.check_integration(session, tenant_id, changes["integration_id"])
-            rules.check_workflow_free(session, tenant_id, changes["integration_id"], exclude_id=row.id)
+        rules.check_integration(session, tenant_id, changes["integration_id"])
+        rules.check_workflow_free(session, tenant_id, changes["integration_id"], exclude_id=row.id)
         impact.everything |= {row.integration_id, changes["integration_id"]}
         row.integration_id = changes["integration_id"]
     if "steps" in changes:
