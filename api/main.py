@@ -11,14 +11,12 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api import errors
-from api.raw_schemas import MAX_STORE_BYTES
 from api.routers import (
     api_keys,
     dashboard,
     health,
     integrations,
     jobs,
-    mappings,
     metrics,
     pull_requests,
     raw_data,
@@ -28,6 +26,8 @@ from api.routers import (
 from api.routers import (
     syncs as pipeline,
 )
+from api.routers.mappings import common as mappings
+from api.schemas.raw_data import MAX_STORE_BYTES
 from api.validation import RefuseNulInUrl
 from etl.config import get_settings
 from etl.db import get_engine

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.admin_schemas import ConnectionTest, IntegrationUpdate
 from api.deps import SessionDep, TenantId
-from api.schemas import ActiveJobConflict, Integration, IntegrationCreate, Message
+from api.schemas.api_keys import ConnectionTest, IntegrationUpdate
+from api.schemas.integrations import ActiveJobConflict, Integration, IntegrationCreate, Message
 from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.errors import NotFound

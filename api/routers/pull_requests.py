@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
-from api.schemas import Commit, LinkedWorkItem, Message, Page, PullRequest, PullRequestDetail, Review
+from api.schemas.integrations import Commit, LinkedWorkItem, Message, Page, PullRequest, PullRequestDetail, Review
 from etl.errors import NotFound
 from etl.models import PrCommit, PrReview
 from etl.models import PullRequest as PullRequestRow

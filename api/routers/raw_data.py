@@ -16,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
 from api.deps import SessionDep, TenantId
-from api.raw_schemas import (
+from api.schemas.integrations import ActiveJobConflict, Message
+from api.schemas.raw_data import (
     RawPage,
     RawRecord,
     RawStatus,
@@ -27,7 +28,6 @@ from api.raw_schemas import (
     StoreRawDataRequest,
     StoreRawDataResponse,
 )
-from api.schemas import ActiveJobConflict, Message
 from etl.config import get_settings
 from etl.db import get_sessionmaker
 from etl.errors import NotFound

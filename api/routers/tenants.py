@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.admin_schemas import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
 from api.deps import AdminDep, SessionDep
-from api.schemas import Message
+from api.schemas.api_keys import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
+from api.schemas.integrations import Message
 from etl.db import scope_to_all_tenants
 from etl.errors import NotFound
 from etl.models import ApiKey as ApiKeyRow

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from api.main import app
-from api.raw_schemas import RetryResponse
 from api.routers import dashboard
-from api.schemas import Integration, Job, JobCounters, JobDetail, Page, TaskRun, TriggerResponse
+from api.schemas.integrations import Integration, Job, JobCounters, JobDetail, Page, TaskRun, TriggerResponse
+from api.schemas.raw_data import RetryResponse
 
 PAGE_FILE = Path(dashboard.__file__).resolve().parent.parent / "static" / "dashboard.html"
 PAGE = PAGE_FILE.read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Credentials, IntegrationPatch, IntegrationSettings, ORMModel
+from api.schemas.integrations import Credentials, IntegrationPatch, IntegrationSettings, ORMModel
 from api.validation import Text
 from etl.tenancy.keys import SCOPE_WRITE, normalise_scopes
 

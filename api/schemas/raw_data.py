@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import ORMModel
+from api.schemas.integrations import ORMModel
 from api.validation import RequestModel, RowId
 
 RawStatus = Literal["pending", "processing", "completed", "failed"]

@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import mapping_schemas as s
 from api.deps import SessionDep, TenantId
-from api.schemas import Message
+from api.schemas.integrations import Message
+from api.schemas.mappings import common as s
 from etl.db import tenant_sessionmaker
 from etl.errors import NotFound
 from etl.jobs import reprocess
