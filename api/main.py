@@ -26,7 +26,7 @@ from api.routers import (
 from api.routers import (
     syncs as pipeline,
 )
-from api.routers.mappings import common as mappings
+from api.routers.mappings import status_mappings, statuses, unmapped, wit_hierarchies, wit_mappings, wits, workflows
 from api.schemas.raw_data import MAX_STORE_BYTES
 from api.validation import RefuseNulInUrl
 from etl.config import get_settings
@@ -67,7 +67,8 @@ errors.register(app)  # etl's refusals (etl.errors) as HTTP statuses, once for e
 app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
-for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
+MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
+for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
 # Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with

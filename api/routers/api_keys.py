@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, status
 
 from api.deps import PrincipalDep, SessionDep
 from api.schemas.api_keys import ApiKey, ApiKeyCreate, ApiKeyCreated
-from api.schemas.integrations import Message
+from api.schemas.common import Message
 from etl.errors import NotFound
 from etl.models import ApiKey as ApiKeyRow
 from etl.tenancy.keys import issue_api_key, revoke_api_key, tenant_api_keys

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import SessionDep, TenantId
-from api.schemas.api_keys import ConnectionTest, IntegrationUpdate
-from api.schemas.integrations import ActiveJobConflict, Integration, IntegrationCreate, Message
+from api.schemas.common import Message
+from api.schemas.integrations import ConnectionTest, Integration, IntegrationCreate, IntegrationUpdate
+from api.schemas.jobs import ActiveJobConflict
 from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.errors import NotFound

@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
 from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
-from api.schemas.integrations import Job, JobCounters, JobDetail, JobStatus, Message, Page, TaskRun
-from api.schemas.raw_data import JobConflict, RetryResponse
+from api.schemas.common import Message, Page
+from api.schemas.jobs import Job, JobConflict, JobCounters, JobDetail, JobStatus, RetryResponse, TaskRun
 from etl.db import get_sessionmaker, scope_to_tenant
 from etl.errors import NotFound
 from etl.jobs.ending import cancel_and_release

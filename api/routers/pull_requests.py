@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
-from api.schemas.integrations import Commit, LinkedWorkItem, Message, Page, PullRequest, PullRequestDetail, Review
+from api.schemas.common import Message, Page
+from api.schemas.pull_requests import Commit, LinkedWorkItem, PullRequest, PullRequestDetail, Review
 from etl.errors import NotFound
 from etl.models import PrCommit, PrReview
 from etl.models import PullRequest as PullRequestRow

@@ -16,7 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
 from api.deps import SessionDep, TenantId
-from api.schemas.integrations import ActiveJobConflict, Message
+from api.schemas.common import Message
+from api.schemas.jobs import ActiveJobConflict
 from api.schemas.raw_data import (
     RawPage,
     RawRecord,

@@ -6,7 +6,9 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, TenantId
-from api.schemas.integrations import ActiveJobConflict, Message, TriggerRequest, TriggerResponse
+from api.schemas.common import Message
+from api.schemas.jobs import ActiveJobConflict
+from api.schemas.syncs import TriggerRequest, TriggerResponse
 from etl.db import get_sessionmaker
 from etl.jobs.lifecycle import ActiveJobExists, start_job
 

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import AdminDep, SessionDep
-from api.schemas.api_keys import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
-from api.schemas.integrations import Message
+from api.schemas.api_keys import ApiKey, ApiKeyCreated
+from api.schemas.common import Message
+from api.schemas.tenants import Tenant, TenantCreate, TenantCreated
 from etl.db import scope_to_all_tenants
 from etl.errors import NotFound
 from etl.models import ApiKey as ApiKeyRow

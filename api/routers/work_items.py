@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
-from api.schemas.integrations import Message, Page, PullRequestLink, Transition, WorkItem, WorkItemDetail
+from api.schemas.common import Message, Page
+from api.schemas.pull_requests import PullRequestLink
+from api.schemas.work_items import Transition, WorkItem, WorkItemDetail
 from etl.errors import NotFound
 from etl.models import PullRequest as PullRequestRow
 from etl.models import WorkItem as WorkItemRow

@@ -1,148 +1,18 @@
-"""Request and response models of the API. Responses are built from ORM rows (from_attributes);
-credentials are write-only: no response model has a field that could carry them."""
+"""Integrations of a tenant (api/routers/integrations.py): create, read, change, test the connection.
+Credentials are write-only: no response model has a field that could carry them."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from api.schemas.common import ORMModel
 from api.validation import RequestModel
-from etl.jobs.lifecycle import JOB_KINDS
-from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES
 from etl.tenancy.integrations import PROVIDERS
 
-JobKind = Literal[JOB_KINDS]
-JobStatus = Literal[JOB_ACTIVE_STATUSES + JOB_FINAL_STATUSES]
 Provider = Literal[tuple(PROVIDERS)]
-
-T = TypeVar("T")
-
-
-class ORMModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class Message(BaseModel):
-    detail: str = Field(examples=["integration 3f2b... not found"])
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next: str | None = Field(
-        None, description="Pass as `cursor` to get the next page; null on the last page.",
-        examples=["WyIyMDI1LTA5LTMwVDEyOjAwOjAwKzAwOjAwIiwgMTJd"],
-    )
-
-
-# --- health ---------------------------------------------------------------------------------
-
-
-class Health(BaseModel):
-    status: Literal["ok"] = "ok"
-
-
-class Readiness(BaseModel):
-    status: Literal["ready", "unavailable"]
-    checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "ok"}])
-    detail: str | None = Field(None, examples=["broker unreachable: [Errno 111] Connection refused"])
-
-
-# --- pipeline -------------------------------------------------------------------------------
-
-
-class TriggerRequest(RequestModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"integration_id": "7d6c1f0e-2a4b-4c1d-9a7e-1b2c3d4e5f60", "kind": "incremental"}]},
-    )
-    integration_id: uuid.UUID
-    kind: JobKind = Field("incremental", description="incremental: since the last watermark; full: everything")
-    entities: list[str] | None = Field(
-        None, description="streams to sync (default: all of the source's streams), e.g. [\"jira_issue\"]",
-        examples=[["jira_issue"]],
-    )
-
-
-class TriggerResponse(BaseModel):
-    job_id: uuid.UUID
-    status: Literal["queued"] = "queued"
-    status_url: str = Field(examples=["/api/v1/etl/jobs/0b9d4c3e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"])
-
-
-class ActiveJobConflict(BaseModel):
-    detail: str = Field(examples=["integration 7d6c... already has an active job 0b9d..."])
-    job_id: uuid.UUID | None
-
-
-# --- jobs -----------------------------------------------------------------------------------
-
-
-class JobCounters(ORMModel):
-    pages: int = Field(description="pages fetched from the source")
-    extracted: int = Field(description="records new or changed since the last sync")
-    unchanged: int = Field(description="records whose content hash did not change")
-    transformed: int
-    loaded: int
-    failed: int = Field(description="records that could not be transformed or loaded")
-    requests_made: int = Field(description="HTTP requests made to the source")
-    seen: int = Field(0, description="records the source's pages held: loaded + unchanged + failed once the job ends")
-    expected: int | None = Field(None, description=(
-        "how many records the source said this sync would find (Jira: the search's total or approximate count, "
-        "on a complete read); a job whose pages held fewer ends `partial` with the gap. null: not checked"))
-
-
-class Job(ORMModel):
-    id: uuid.UUID
-    integration_id: uuid.UUID
-    kind: str = Field(examples=["incremental"])
-    trigger: str = Field(examples=["api"])
-    status: str = Field(examples=["running"], description="queued | running | succeeded | partial | failed | cancelled")
-    entities: list[str] = Field(examples=[["issues"]])
-    counters: JobCounters
-    extraction_done: bool
-    redrives: int = Field(0, description="times the reaper re-published this job's tasks after they were lost")
-    error_details: dict[str, Any] | None = Field(
-        None, examples=[{"stage": "broker", "message": "the message broker is unreachable: ..."}]
-    )
-    scheduled_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, job, **extra) -> "Job":
-        return cls.model_validate(
-            {**{f: getattr(job, f) for f in Job.model_fields if f != "counters"},
-             "counters": JobCounters.model_validate(job), **extra}
-        )
-
-
-class TaskRun(ORMModel):
-    task_id: str
-    name: str = Field(validation_alias="task_name", examples=["etl.extract.page"])
-    stage: str = Field(examples=["extract"])
-    state: str = Field(examples=["retrying"], description="started | succeeded | retrying | failed")
-    attempt: int = Field(description="0 for the first run, then one more per retry")
-    deliveries: int = Field(description="how many times the broker delivered this attempt")
-    batch_id: int | None
-    worker: str | None
-    error: str | None
-    started_at: datetime
-    finished_at: datetime | None
-
-
-class JobDetail(Job):
-    progress: float | None = Field(
-        None, ge=0, le=1,
-        description="Share of pages loaded, once extraction has found them all; null while the total is unknown.",
-    )
-    task_runs: list[TaskRun]
-
-
-# --- integrations ---------------------------------------------------------------------------
 
 
 class Credentials(RequestModel):
@@ -241,118 +111,46 @@ class IntegrationPatch(RequestModel):
     enabled: bool | None = Field(None, description="a disabled integration is not synced on schedule")
 
 
-# --- work items -----------------------------------------------------------------------------
+class IntegrationUpdate(IntegrationPatch):
+    """Any subset of the fields; what is omitted stays as it is."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [
+            {"credentials": {"email": "bot@acme.com", "token": "<new api token>"}},
+            {"settings": {"projects": ["ABC", "OPS"]}, "name": "acme-jira"},
+            {"schedule": {"cron": "*/15 * * * *"}, "enabled": True},
+        ]},
+    )
+    name: str | None = Field(None, min_length=1, max_length=200)
+    base_url: str | None = Field(None, examples=["https://acme.atlassian.net"])
+    settings: IntegrationSettings | None = Field(
+        None, description="merged into the stored settings: a key given replaces that setting, a key set to null "
+                          "removes it, the others stay")
+    credentials: Credentials | None = Field(
+        None, description="write-only: replaces the stored credentials as a whole, stored encrypted, never returned")
+
+    def settings_changes(self) -> dict | None:
+        return None if self.settings is None else self.settings.model_dump(exclude_unset=True)
+
+    def credentials_dict(self) -> dict | None:
+        if self.credentials is None:
+            return None
+        creds = {"token": self.credentials.token.get_secret_value()}
+        if self.credentials.email:
+            creds["email"] = self.credentials.email
+        return creds
 
 
-class WorkItem(ORMModel):
-    id: int
-    integration_id: uuid.UUID
-    external_id: str = Field(examples=["10042"])
-    key: str = Field(examples=["ABC-42"])
-    project: str | None
-    title: str | None
-    source_type: str | None = Field(examples=["Story"])
-    wit: str | None = Field(examples=["Story"])
-    hierarchy_level: int | None
-    source_status: str | None = Field(examples=["In Review"])
-    status: str | None
-    status_category: str | None = Field(examples=["in_progress"])
-    priority: str | None
-    assignee: str | None
-    reporter: str | None
-    parent_key: str | None
-    epic_key: str | None
-    labels: list[Any]
-    story_points: float | None
-    created: datetime | None
-    updated: datetime | None
-    resolved: datetime | None
-    lead_time_seconds: int | None
-    cycle_time_seconds: int | None
-    url: str | None
-    deleted_at: datetime | None
-    loaded_at: datetime
+class ConnectionTest(BaseModel):
+    """The source's answer to the integration's credentials and settings."""
 
-
-class Transition(ORMModel):
-    from_status: str | None = Field(examples=["To Do"])
-    to_status: str | None = Field(examples=["In Progress"])
-    author: str | None
-    transitioned_at: datetime
-
-
-class WorkItemDetail(WorkItem):
-    transitions: list[Transition]
-    pull_requests: list["PullRequestLink"] = Field(
-        default_factory=list, description="pull requests of this tenant that mention the key")
-
-
-# --- pull requests ----------------------------------------------------------------------------
-
-
-class PullRequestLink(ORMModel):
-    """A pull request that mentions a work item."""
-
-    repo: str = Field(examples=["acme/api"])
-    number: int = Field(examples=[42])
-    title: str | None
-    state: str = Field(examples=["merged"])
-    url: str | None
-
-
-class LinkedWorkItem(ORMModel):
-    key: str = Field(examples=["ABC-12"])
-    title: str | None
-    status: str | None
-    status_category: str | None
-
-
-class PullRequest(ORMModel):
-    id: int
-    integration_id: uuid.UUID
-    repo: str = Field(examples=["acme/api"])
-    number: int = Field(examples=[42])
-    title: str | None = Field(examples=["ABC-12: fix login redirect"])
-    state: Literal["open", "closed", "merged"]
-    draft: bool
-    author: str | None
-    author_is_bot: bool
-    base_ref: str | None
-    head_ref: str | None = Field(examples=["feature/ABC-12-login"])
-    created: datetime | None
-    updated: datetime | None
-    merged: datetime | None
-    closed: datetime | None
-    additions: int | None
-    deletions: int | None
-    changed_files: int | None
-    commits_count: int | None
-    review_count: int
-    first_review_at: datetime | None
-    time_to_first_review_seconds: int | None
-    lead_time_seconds: int | None = Field(description="created -> merged")
-    work_item_keys: list[str] = Field(examples=[["ABC-12"]])
-    url: str | None
-    deleted_at: datetime | None
-    loaded_at: datetime
-
-
-class Review(ORMModel):
-    external_id: str
-    state: str = Field(examples=["APPROVED"])
-    author: str | None
-    author_is_bot: bool
-    submitted_at: datetime | None
-
-
-class Commit(ORMModel):
-    sha: str
-    author: str | None
-    message: str | None
-    committed_at: datetime | None
-
-
-class PullRequestDetail(PullRequest):
-    reviews: list[Review]
-    commits: list[Commit]
-    work_items: list[LinkedWorkItem] = Field(description="work items of this tenant whose keys the PR mentions")
+    ok: bool
+    account: str | None = Field(None, description="whose the credentials are, as the source names the account",
+                                examples=["ETL Bot (712020:3f2b...)"])
+    checked: list[str] | None = Field(None, description="what was found visible to these credentials",
+                                      examples=[["project ABC", "project OPS"]])
+    error: str | None = Field(
+        None, description="the source's message and what to fix",
+        examples=["Jira at https://acme.atlassian.net rejected the credentials (GET ... -> 401: ...); "
+                  "check the email and API token"])

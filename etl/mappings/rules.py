@@ -13,7 +13,7 @@ from etl.models import Integration, Status, StatusMapping, Wit, WitHierarchy, Wi
 
 # --- editing mappings: validation, what a change affects, and the unmapped values ------------
 #
-# The API's mapping routes (api/routers/mappings.py) use these. Every write of a tenant's mappings
+# The API's mapping routes (api/routers/mappings/) use these. Every write of a tenant's mappings
 # runs under lock_tenant_mappings, so the checks below (a target exists, a source name is free, a
 # wit or status is no longer used) cannot be raced by another write of the same tenant.
 
