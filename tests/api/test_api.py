@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from etl.models import EtlJob, Integration, WorkItem, WorkItemTransition
 from etl.tenancy.integrations import credentials_of
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repository
 TOKEN = "tok-" + uuid.uuid4().hex  # a token string that cannot appear in a response by chance
 # Nothing listens here: a job that a worker ever picks up fails fast instead of reaching out.
 CLOSED_URL = "http://127.0.0.1:1"

@@ -27,7 +27,7 @@ from etl.tenancy.keys import issue_api_key
 from tests.scopes import session_scope
 from tests.waiting import wait_for_job
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 TOKEN = "tok-" + uuid.uuid4().hex  # source tokens that cannot appear anywhere by chance
 EMAIL = f"etl-{uuid.uuid4().hex[:8]}@example.com"
 WRONG_TOKEN = "wrong-" + uuid.uuid4().hex

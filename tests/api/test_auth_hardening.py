@@ -17,7 +17,7 @@ from etl.tenancy.keys import issue_api_key
 from tests.api.test_api_admin import JWT_SECRET, auth
 from tests.scopes import session_scope
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def test_only_an_admin_key_revokes_an_admin_key(api_client, make_tenant):

@@ -22,7 +22,7 @@ from etl.tenancy.keys import authenticate
 from tests.scopes import session_scope
 from tests.waiting import wait_for_job
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 CLOSED_URL = "http://127.0.0.1:1"  # nothing listens: integrations here are never reached
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MiB = 1024 * 1024
