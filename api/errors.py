@@ -38,7 +38,7 @@ async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
     return JSONResponse(body, status_code=STATUS[kind], headers=HEADERS.get(kind))
 
 
-def register(app: FastAPI) -> None:
+def answer_domain_errors(app: FastAPI) -> None:
     """One handler per kind (Starlette picks the nearest in the error's bases); a DomainError of no
     kind stays a 500."""
     for kind in STATUS:

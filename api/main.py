@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api import errors
+from api.errors import answer_domain_errors
 from api.routers import (
     api_keys,
     dashboard,
@@ -63,7 +63,7 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     return JSONResponse(jsonable_encoder({"detail": errors}), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-errors.register(app)  # etl's refusals (etl.errors) as HTTP statuses, once for every route
+answer_domain_errors(app)  # etl's refusals (etl.errors) as HTTP statuses, once for every route
 app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below

@@ -13,7 +13,6 @@ from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES
 
 _JOB = "0b9d4c3e-5f6a-4b7c-8d9e-0f1a2b3c4d5e"
 
-
 JobStatus = Literal[JOB_ACTIVE_STATUSES + JOB_FINAL_STATUSES]
 
 

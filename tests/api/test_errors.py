@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI, HTTPException
 from fastapi.testclient import TestClient
 
-from api import errors
+from api.errors import answer_domain_errors
 from etl.crypto import CredentialsError
 from etl.errors import DomainError, NotFound
 from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, TooManyActiveJobs
@@ -41,7 +41,7 @@ REFUSALS = [
 
 def _client(exc: Exception) -> TestClient:
     app = FastAPI()
-    errors.register(app)
+    answer_domain_errors(app)
 
     @app.get("/refuse")
     def refuse():
