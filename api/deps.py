@@ -152,10 +152,6 @@ def _to_utc(value: datetime | None) -> datetime | None:
 UtcDateTime = Annotated[datetime, AfterValidator(_to_utc)]
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
-
-
 # --- keyset pagination ------------------------------------------------------------------------
 
 

@@ -10,14 +10,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
-from api.raw_schemas import MAX_STORE_BYTES
+from api.errors import answer_domain_errors
 from api.routers import (
     api_keys,
     dashboard,
     health,
     integrations,
     jobs,
-    mappings,
     metrics,
     pull_requests,
     raw_data,
@@ -27,6 +26,8 @@ from api.routers import (
 from api.routers import (
     syncs as pipeline,
 )
+from api.routers.mappings import status_mappings, statuses, unmapped, wit_hierarchies, wit_mappings, wits, workflows
+from api.schemas.raw_data import MAX_STORE_BYTES
 from api.validation import RefuseNulInUrl
 from etl.config import get_settings
 from etl.db import get_engine
@@ -62,10 +63,12 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     return JSONResponse(jsonable_encoder({"detail": errors}), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+answer_domain_errors(app)  # etl's refusals (etl.errors) as HTTP statuses, once for every route
 app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
-for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, mappings):
+MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
+for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
 # Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with

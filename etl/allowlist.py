@@ -6,13 +6,15 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from etl.errors import Invalid
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$")
 
 
-class InvalidAllowEntry(ValueError):
+class InvalidAllowEntry(Invalid, ValueError):
     pass
 
 

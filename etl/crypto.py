@@ -9,9 +9,10 @@ import orjson
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from etl.config import get_settings
+from etl.errors import Conflict
 
 
-class CredentialsError(Exception):
+class CredentialsError(Conflict):
     """Stored credentials cannot be decrypted with the configured keys."""
 
 

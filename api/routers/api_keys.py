@@ -7,11 +7,12 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.admin_schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
-from api.deps import PrincipalDep, SessionDep, not_found
-from api.schemas import Message
+from api.deps import PrincipalDep, SessionDep
+from api.schemas.api_keys import ApiKey, ApiKeyCreate, ApiKeyCreated
+from api.schemas.common import Message
+from etl.errors import NotFound
 from etl.models import ApiKey as ApiKeyRow
-from etl.tenancy.keys import AdminKeyProtected, issue_api_key, revoke_api_key, tenant_api_keys
+from etl.tenancy.keys import issue_api_key, revoke_api_key, tenant_api_keys
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,9 @@ def list_api_keys(session: SessionDep, principal: PrincipalDep) -> list[ApiKey]:
                404: {"model": Message}},
 )
 def revoke(key_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ApiKey:
-    try:
-        row = revoke_api_key(session, principal.tenant_id, key_id, by_admin=principal.is_admin)
-    except AdminKeyProtected as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    row = revoke_api_key(session, principal.tenant_id, key_id, by_admin=principal.is_admin)  # AdminKeyProtected: 403
     if row is None:
-        raise not_found(f"API key {key_id}")
+        raise NotFound(f"API key {key_id} not found")
     session.commit()
     log.info("api key %s (%s) of tenant %s revoked", row.id, row.prefix, row.tenant_id)
     return ApiKey.model_validate(row)

@@ -7,7 +7,7 @@ from kombu import Connection
 from sqlalchemy import text
 
 from api.deps import SessionDep
-from api.schemas import Health, Readiness
+from api.schemas.health import Health, Readiness
 from etl.broker.app import app as celery_app
 
 router = APIRouter(tags=["health"])

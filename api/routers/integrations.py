@@ -16,17 +16,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.admin_schemas import ConnectionTest, IntegrationUpdate
-from api.deps import SessionDep, TenantId, not_found
-from api.schemas import ActiveJobConflict, Integration, IntegrationCreate, Message
+from api.deps import SessionDep, TenantId
+from api.schemas.common import Message
+from api.schemas.integrations import ConnectionTest, Integration, IntegrationCreate, IntegrationUpdate
+from api.schemas.jobs import ActiveJobConflict
 from etl.config import get_settings
 from etl.crypto import CredentialsError
+from etl.errors import NotFound
 from etl.jobs.lifecycle import active_job_id
 from etl.models import Integration as IntegrationRow
 from etl.ops.scheduling import InvalidSchedule, parse_schedule, set_schedule
 from etl.tenancy.integrations import (
-    InvalidIntegration,
-    TooManyIntegrations,
     check_connection,
     create_integration,
     credentials_of,
@@ -48,16 +48,13 @@ router = APIRouter(prefix="/integrations", tags=["integrations"])
                422: {"description": "invalid settings, URL or credentials; the message says which"}},
 )
 def create(body: IntegrationCreate, session: SessionDep, tenant_id: TenantId) -> Integration:
+    # InvalidIntegration (422) and TooManyIntegrations (409) are answered by api.errors.
     try:
         row = create_integration(
             session, tenant_id, body.provider, body.name, body.base_url, body.credentials_dict(),
             body.settings.model_dump(exclude_none=True, exclude_defaults=True),
         )
         session.commit()
-    except TooManyIntegrations as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    except InvalidIntegration as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except IntegrityError:  # the only unique key a new row can hit is (tenant_id, name)
         session.rollback()
         raise HTTPException(
@@ -80,7 +77,7 @@ def get_integration(integration_id: uuid.UUID, session: SessionDep, tenant_id: T
         select(IntegrationRow).where(IntegrationRow.id == integration_id, IntegrationRow.tenant_id == tenant_id)
     )
     if row is None:
-        raise not_found(f"integration {integration_id}")
+        raise NotFound(f"integration {integration_id} not found")
     return Integration.from_row(row)
 
 
@@ -90,7 +87,7 @@ def _locked(session, integration_id: uuid.UUID, tenant_id: uuid.UUID) -> Integra
         .with_for_update()
     )
     if row is None:
-        raise not_found(f"integration {integration_id}")
+        raise NotFound(f"integration {integration_id} not found")
     return row
 
 
@@ -123,8 +120,6 @@ def update(integration_id: uuid.UUID, body: IntegrationUpdate, session: SessionD
         try:
             changed = update_integration(session, row, name=body.name, base_url=body.base_url,
                                          settings=body.settings_changes(), credentials=body.credentials_dict())
-        except InvalidIntegration as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         except CredentialsError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, f"{exc}; send new credentials with this change") from None
         except IntegrityError:  # the only unique key a rename can hit is (tenant_id, name)
@@ -205,7 +200,7 @@ def _connection_test_input(session, integration_id: uuid.UUID, tenant_id: uuid.U
         select(IntegrationRow).where(IntegrationRow.id == integration_id, IntegrationRow.tenant_id == tenant_id)
     )
     if row is None:
-        raise not_found(f"integration {integration_id}")
+        raise NotFound(f"integration {integration_id} not found")
     provider, base_url, settings = row.provider, row.base_url, dict(row.settings or {})
     try:
         credentials = credentials_of(row)

@@ -11,20 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
-from api.raw_schemas import JobConflict, RetryResponse
-from api.schemas import Job, JobCounters, JobDetail, JobStatus, Message, Page, TaskRun
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.schemas.common import Message, Page
+from api.schemas.jobs import Job, JobConflict, JobCounters, JobDetail, JobStatus, RetryResponse, TaskRun
 from etl.db import get_sessionmaker, scope_to_tenant
+from etl.errors import NotFound
 from etl.jobs.ending import cancel_and_release
-from etl.jobs.lifecycle import (
-    JOB_KINDS,
-    TRIGGERS,
-    ActiveJobExists,
-    BrokerUnavailable,
-    TooManyActiveJobs,
-    job_task_runs,
-)
-from etl.jobs.reprocess import JobStillActive, NothingToRetry, retry_job
+from etl.jobs.lifecycle import JOB_KINDS, TRIGGERS, ActiveJobExists, job_task_runs
+from etl.jobs.reprocess import JobStillActive, retry_job
 from etl.models import JOB_FINAL_STATUSES, EtlBatch, EtlJob
 
 JobKindFilter = Literal[JOB_KINDS + ("reprocess",)]
@@ -82,7 +76,7 @@ def _progress(session, job: EtlJob) -> float | None:
 def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobDetail:
     job = session.scalar(select(EtlJob).where(EtlJob.id == job_id, EtlJob.tenant_id == tenant_id))
     if job is None:
-        raise not_found(f"job {job_id}")
+        raise NotFound(f"job {job_id} not found")
     return JobDetail.from_row(
         job,
         progress=_progress(session, job),
@@ -93,7 +87,7 @@ def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobD
 def _own_job(session, tenant_id: uuid.UUID, job_id: uuid.UUID) -> EtlJob:
     job = session.scalar(select(EtlJob).where(EtlJob.id == job_id, EtlJob.tenant_id == tenant_id))
     if job is None:
-        raise not_found(f"job {job_id}")
+        raise NotFound(f"job {job_id} not found")
     return job
 
 
@@ -144,6 +138,7 @@ def retry(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, request: 
     original = _own_job(session, tenant_id, job_id)
     integration_id = original.integration_id
     session.close()  # retry_job opens its own sessions and may block on the broker
+    # NothingToRetry (422), TooManyActiveJobs (429) and BrokerUnavailable (503) are answered by api.errors.
     try:
         new_id = retry_job(get_sessionmaker(), job_id, tenant_id, trigger="api")
     except LookupError as exc:
@@ -152,13 +147,6 @@ def retry(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, request: 
         return _conflict(str(exc), original.status, job_id)
     except ActiveJobExists as exc:
         return _conflict(f"integration {integration_id} already has an active job {exc.job_id}", None, exc.job_id)
-    except NothingToRetry as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except TooManyActiveJobs as exc:  # as POST /etl/pipeline/trigger
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
-    except BrokerUnavailable as exc:
-        return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)},
-                            status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     with get_sessionmaker()() as s:
         scope_to_tenant(s, tenant_id)
         kind = s.scalar(select(EtlJob.kind).where(EtlJob.id == new_id))

@@ -6,8 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
-from api.schemas import Commit, LinkedWorkItem, Message, Page, PullRequest, PullRequestDetail, Review
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.schemas.common import Message, Page
+from api.schemas.pull_requests import Commit, LinkedWorkItem, PullRequest, PullRequestDetail, Review
+from etl.errors import NotFound
 from etl.models import PrCommit, PrReview
 from etl.models import PullRequest as PullRequestRow
 from etl.models import WorkItem as WorkItemRow
@@ -52,7 +54,7 @@ def get_pull_request(owner: str, name: str, number: int, session: SessionDep, te
         .order_by(PullRequestRow.deleted_at.desc().nulls_first(), PullRequestRow.id.desc()).limit(1)
     )
     if pr is None:
-        raise not_found(f"pull request {repo}#{number}")
+        raise NotFound(f"pull request {repo}#{number} not found")
     scope = dict(tenant_id=tenant_id, integration_id=pr.integration_id, pr_external_id=pr.external_id)
     reviews = session.scalars(select(PrReview).filter_by(**scope).order_by(PrReview.submitted_at, PrReview.id))
     commits = session.scalars(select(PrCommit).filter_by(**scope).order_by(PrCommit.committed_at, PrCommit.id))

@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
-from api.deps import SessionDep, TenantId, not_found
-from api.raw_schemas import (
+from api.deps import SessionDep, TenantId
+from api.schemas.common import Message
+from api.schemas.jobs import ActiveJobConflict
+from api.schemas.raw_data import (
     RawPage,
     RawRecord,
     RawStatus,
@@ -26,9 +28,9 @@ from api.raw_schemas import (
     StoreRawDataRequest,
     StoreRawDataResponse,
 )
-from api.schemas import ActiveJobConflict, Message
 from etl.config import get_settings
 from etl.db import get_sessionmaker
+from etl.errors import NotFound
 from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, active_job_id, start_reprocess
 from etl.models import Integration
 from etl.models import RawExtractionData as RawRow
@@ -130,7 +132,7 @@ def _integration(session: Session, tenant_id: uuid.UUID, integration_id: uuid.UU
         select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
     )
     if integration is None:
-        raise not_found(f"integration {integration_id}")
+        raise NotFound(f"integration {integration_id} not found")
     return integration
 
 
@@ -241,7 +243,7 @@ def _own_raw(session: Session, tenant_id: uuid.UUID, raw_id: int, lock: bool = F
     query = select(RawRow).where(RawRow.id == raw_id, RawRow.tenant_id == tenant_id)
     row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise not_found(f"raw record {raw_id}")
+        raise NotFound(f"raw record {raw_id} not found")
     return row
 
 
@@ -348,9 +350,6 @@ def reprocess(body: ReprocessRequest, tenant_id: TenantId, session: SessionDep, 
     session.close()
     try:
         job_id = start_reprocess(get_sessionmaker(), integration_id, tenant_id, ids, trigger="api")
-    except ActiveJobExists as exc:
+    except ActiveJobExists as exc:  # BrokerUnavailable (503) is answered by api.errors
         return _conflict(integration_id, exc.job_id)
-    except BrokerUnavailable as exc:
-        return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)},
-                            status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     return ReprocessResponse(job_id=job_id, status="running", records=count, status_url=_job_url(request, job_id))

@@ -6,9 +6,11 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 
 from api.deps import SessionDep, TenantId
-from api.schemas import ActiveJobConflict, Message, TriggerRequest, TriggerResponse
+from api.schemas.common import Message
+from api.schemas.jobs import ActiveJobConflict
+from api.schemas.syncs import TriggerRequest, TriggerResponse
 from etl.db import get_sessionmaker
-from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, TooManyActiveJobs, start_job
+from etl.jobs.lifecycle import ActiveJobExists, start_job
 
 router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
 
@@ -31,6 +33,7 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
     # sessions; give the request's connection back to the pool first so that concurrent triggers
     # never hold two connections each.
     session.close()
+    # TooManyActiveJobs (429) and BrokerUnavailable (503, with the failed job's id) are answered by api.errors.
     try:
         job_id = start_job(get_sessionmaker(), body.integration_id, tenant_id, body.kind, trigger="api",
                            entities=body.entities)
@@ -41,12 +44,6 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
             detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id
         )
         return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
-    except TooManyActiveJobs as exc:
-        # 429, not 409: nothing about this request is wrong, and it succeeds unchanged once a job
-        # ends, which is what clients that back off and retry on 429 do.
-        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
-    except BrokerUnavailable as exc:
-        return JSONResponse({"detail": str(exc), "job_id": str(exc.job_id)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     except ValueError as exc:  # a kind or provider start_job does not know
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return TriggerResponse(job_id=job_id, status_url=request.app.url_path_for("get_job", job_id=str(job_id)))

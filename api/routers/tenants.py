@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.admin_schemas import ApiKey, ApiKeyCreated, Tenant, TenantCreate, TenantCreated
-from api.deps import AdminDep, SessionDep, not_found
-from api.schemas import Message
+from api.deps import AdminDep, SessionDep
+from api.schemas.api_keys import ApiKey, ApiKeyCreated
+from api.schemas.common import Message
+from api.schemas.tenants import Tenant, TenantCreate, TenantCreated
 from etl.db import scope_to_all_tenants
+from etl.errors import NotFound
 from etl.models import ApiKey as ApiKeyRow
 from etl.models import Tenant as TenantRow
 from etl.tenancy.tenants import TenantExists, create_tenant
@@ -44,9 +46,9 @@ def create(body: TenantCreate, session: SessionDep, admin: AdminDep) -> TenantCr
         session.commit()
     except ValueError as exc:  # an empty name
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    except (TenantExists, IntegrityError):  # IntegrityError: the same name created concurrently
+    except IntegrityError:  # the same name created concurrently; an existing one is TenantExists (409)
         session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, f"a tenant named {name!r} already exists") from None
+        raise TenantExists(f"a tenant named {name!r} already exists") from None
     key = session.get(ApiKeyRow, issued.id)
     log.info("tenant %s (%s) created by admin key %s", tenant.id, tenant.name, admin.api_key_id)
     return TenantCreated(**Tenant.model_validate(tenant).model_dump(),
@@ -62,5 +64,5 @@ def list_tenants(session: SessionDep, admin: AdminDep) -> list[Tenant]:
 def get_tenant(tenant_id: uuid.UUID, session: SessionDep, admin: AdminDep) -> Tenant:
     tenant = session.get(TenantRow, tenant_id)
     if tenant is None:
-        raise not_found(f"tenant {tenant_id}")
+        raise NotFound(f"tenant {tenant_id} not found")
     return Tenant.model_validate(tenant)

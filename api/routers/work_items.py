@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, not_found, paginate
-from api.schemas import Message, Page, PullRequestLink, Transition, WorkItem, WorkItemDetail
+from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.schemas.common import Message, Page
+from api.schemas.pull_requests import PullRequestLink
+from api.schemas.work_items import Transition, WorkItem, WorkItemDetail
+from etl.errors import NotFound
 from etl.models import PullRequest as PullRequestRow
 from etl.models import WorkItem as WorkItemRow
 from etl.models import WorkItemTransition
@@ -72,7 +75,7 @@ def get_work_item(
     # A live item before a deleted one with the same key; then the most recently loaded.
     item = session.scalar(query.order_by(WorkItemRow.deleted_at.desc().nulls_first(), WorkItemRow.id.desc()).limit(1))
     if item is None:
-        raise not_found(f"work item {key}")
+        raise NotFound(f"work item {key} not found")
     transitions = session.scalars(
         select(WorkItemTransition)
         .where(

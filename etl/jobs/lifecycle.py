@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from etl.broker.publish import publish_extract, publish_process, publish_reconcile
 from etl.config import get_settings
 from etl.db import scope_to_tenant
+from etl.errors import Conflict, TooMany, Unavailable
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources.registry import get_source, supports_reconcile
 
@@ -24,17 +25,17 @@ REPROCESS_STREAM = "reprocess"
 TRIGGERS = ("api", "schedule", "cli")
 
 
-class ActiveJobExists(Exception):
+class ActiveJobExists(Conflict):
     def __init__(self, job_id: uuid.UUID | None):
         super().__init__(f"integration already has an active job {job_id}")
         self.job_id = job_id
 
 
-class TooManyActiveJobs(Exception):
+class TooManyActiveJobs(TooMany):
     """The tenant already has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running jobs."""
 
 
-class BrokerUnavailable(Exception):
+class BrokerUnavailable(Unavailable):
     def __init__(self, message: str, job_id: uuid.UUID):
         super().__init__(message)
         self.job_id = job_id

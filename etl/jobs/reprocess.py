@@ -9,16 +9,17 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from etl.db import scope_to_tenant
+from etl.errors import Conflict, Invalid
 from etl.jobs.lifecycle import JOB_KINDS, request_reprocess, start_job, start_reprocess
 from etl.mappings.impact import Impact, affected_raw_ids
 from etl.models import EtlBatch, EtlJob, RawExtractionData
 
 
-class JobStillActive(Exception):
+class JobStillActive(Conflict):
     pass
 
 
-class NothingToRetry(Exception):
+class NothingToRetry(Invalid):
     pass
 
 

@@ -8,26 +8,27 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from etl.errors import Conflict, DomainError, Invalid
 from etl.models import Integration, Status, StatusMapping, Wit, WitHierarchy, WitMapping, Workflow, WorkflowStep
 
 # --- editing mappings: validation, what a change affects, and the unmapped values ------------
 #
-# The API's mapping routes (api/routers/mappings.py) use these. Every write of a tenant's mappings
+# The API's mapping routes (api/routers/mappings/) use these. Every write of a tenant's mappings
 # runs under lock_tenant_mappings, so the checks below (a target exists, a source name is free, a
 # wit or status is no longer used) cannot be raced by another write of the same tenant.
 
 STATUS_CATEGORIES = ("to_do", "in_progress", "done")
 
 
-class MappingError(Exception):
+class MappingError(DomainError):
     """A mapping change refused; the message says what to fix."""
 
 
-class InvalidMapping(MappingError):
+class InvalidMapping(MappingError, Invalid):
     """The change names something that does not exist or breaks a rule (HTTP 422)."""
 
 
-class MappingConflict(MappingError):
+class MappingConflict(MappingError, Conflict):
     """The change collides with an existing row, or a row is still in use (HTTP 409)."""
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from etl.broker.publish import publish_reconcile
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, scope_to_tenant, session_scope
+from etl.errors import Conflict
 from etl.models import Integration
 from etl.sources.base import Source
 from etl.sources.registry import PROVIDERS, get_source, supports_reconcile
@@ -48,7 +49,7 @@ MIN_GUARDED_DELETES = 10
 REQUEST_LIMIT = 500
 
 
-class ReconcileRefused(Exception):
+class ReconcileRefused(Conflict):
     """Reconciliation would mark too much deleted; the message says how much and what to check."""
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from etl.broker.lanes import lane_of
 from etl.broker.publish import publish_extract
 from etl.db import scope_to_all_tenants, session_scope
+from etl.errors import Invalid
 from etl.jobs.lifecycle import ActiveJobExists, active_job_id, create_job, fail_job
 from etl.models import Integration
 
@@ -36,7 +37,7 @@ DISPATCH_LIMIT = 500
 MAX_INTERVAL_MINUTES = 366 * 24 * 60
 
 
-class InvalidSchedule(ValueError):
+class InvalidSchedule(Invalid, ValueError):
     """A schedule that cannot be used; the message says what is wrong."""
 
 

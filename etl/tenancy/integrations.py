@@ -11,18 +11,20 @@ from sqlalchemy.orm import Session
 
 from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
+from etl.errors import Conflict, Invalid
 from etl.models import Integration
 from etl.sources import outbound
 from etl.sources.checks import InvalidSettings
 from etl.sources.registry import PROVIDERS, get_source
 
 
-class InvalidIntegration(ValueError):
+class InvalidIntegration(Invalid, ValueError):
     pass
 
 
-class TooManyIntegrations(InvalidIntegration):
-    """The tenant already has ETL_MAX_INTEGRATIONS_PER_TENANT integrations (HTTP 409)."""
+class TooManyIntegrations(Conflict, InvalidIntegration):
+    """The tenant already has ETL_MAX_INTEGRATIONS_PER_TENANT integrations: a Conflict (HTTP 409; first in
+    the bases, so it wins over Invalid), still an InvalidIntegration for the callers that catch that."""
 
 
 def _check_settings_size(settings: dict) -> None:

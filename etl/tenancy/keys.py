@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from etl.config import get_settings
 from etl.db import scope_to_tenant
+from etl.errors import Forbidden, Unauthenticated
 from etl.models import ApiKey, Tenant
 
 KEY_PREFIX = "pk_"
@@ -89,7 +90,7 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
     )
 
 
-class InvalidJwt(Exception):
+class InvalidJwt(Unauthenticated):
     """A JWT that cannot be accepted; the message says why."""
 
 
@@ -187,7 +188,7 @@ def tenant_api_keys(session: Session, tenant_id: uuid.UUID) -> list[ApiKey]:
     ))
 
 
-class AdminKeyProtected(Exception):
+class AdminKeyProtected(Forbidden):
     """A key that is not an admin key tried to revoke one."""
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from etl.errors import Conflict
 from etl.mappings.defaults import seed_default_mappings
 from etl.models import Tenant
 from etl.tenancy.keys import IssuedKey, issue_api_key
 
 
-class TenantExists(Exception):
+class TenantExists(Conflict):
     pass
 
 

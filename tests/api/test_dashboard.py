@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 
 from api.main import app
-from api.raw_schemas import RetryResponse
 from api.routers import dashboard
-from api.schemas import Integration, Job, JobCounters, JobDetail, Page, TaskRun, TriggerResponse
+from api.schemas.common import Page
+from api.schemas.integrations import Integration
+from api.schemas.jobs import Job, JobCounters, JobDetail, RetryResponse, TaskRun
+from api.schemas.syncs import TriggerResponse
 
 PAGE_FILE = Path(dashboard.__file__).resolve().parent.parent / "static" / "dashboard.html"
 PAGE = PAGE_FILE.read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
-"""Request and response models of the raw-data, reprocess, cancel/retry and job-events routes
-(api/routers/raw_data.py, api/routers/jobs.py)."""
+"""The raw layer over HTTP: store, list, read, change a record's status, reprocess
+(api/routers/raw_data.py)."""
 from __future__ import annotations
 
 import uuid
@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import ORMModel
+from api.schemas.common import ORMModel
 from api.validation import RequestModel, RowId
 
 RawStatus = Literal["pending", "processing", "completed", "failed"]
@@ -156,20 +156,3 @@ class ReprocessResponse(BaseModel):
     status: str = Field(examples=["running"])
     records: int = Field(description="raw records the job transforms and loads again", examples=[2])
     status_url: str = Field(examples=[f"/api/v1/etl/jobs/{_JOB}"])
-
-
-# --- jobs: cancel, retry ---------------------------------------------------------------------
-
-
-class JobConflict(BaseModel):
-    detail: str = Field(examples=[f"job {_JOB} already ended: succeeded"])
-    status: str | None = Field(None, description="the job's status", examples=["succeeded"])
-    job_id: uuid.UUID | None = Field(None, description="the active job in the way, if any")
-
-
-class RetryResponse(BaseModel):
-    job_id: uuid.UUID = Field(description="the new job", examples=["5c0e8d1a-7b2f-4e3a-9c6d-2f1e0a9b8c7d"])
-    retry_of: uuid.UUID = Field(examples=[_JOB])
-    kind: str = Field(description="the same sync kind for a failed or cancelled sync; reprocess for failed records",
-                      examples=["reprocess"])
-    status_url: str = Field(examples=["/api/v1/etl/jobs/5c0e8d1a-7b2f-4e3a-9c6d-2f1e0a9b8c7d"])

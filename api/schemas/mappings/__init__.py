@@ -1,0 +1,1 @@
+"""Models of the mapping routes (api/routers/mappings/), one module per resource."""
