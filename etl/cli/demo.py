@@ -25,6 +25,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import click
+
+from etl.cli.output import json_option, wants_json
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR_NAME = ".pulse-demo"
 PGDATA_MARK = "PULSE_DEMO_PGDATA"  # set by the first stage when it started the embedded server
@@ -596,7 +600,29 @@ def _summary_text(s: dict, job: dict) -> str:
     return "\n".join(lines)
 
 
+@click.command("demo")
+@click.option("--issues", type=click.IntRange(1), default=3000, show_default=True,
+              help="How many issues the fake Jira serves.")
+@click.option("--projects", default="ABC,DEF", show_default=True, help="Comma-separated fake project keys.")
+@click.option("--timeout", type=float, default=900, show_default=True, help="Give up after this many seconds.")
+@click.option("--keep-running", is_flag=True,
+              help="After the summary keep the database, workers and fakes up and serve the API and its "
+                   "/dashboard on 127.0.0.1:8000 until Ctrl-C.")
+@json_option
+def demo_command(issues: int, projects: str, timeout: float, keep_running: bool, as_json: bool) -> int:
+    """Run the whole pipeline on this machine with nothing but Python.
+
+    Without ETL_DATABASE_URL an embedded PostgreSQL is started under ./.pulse-demo/pg; without
+    ETL_BROKER_URL a filesystem broker under ./.pulse-demo/broker is used. Exit 0 only if the job
+    succeeded.
+    """
+    return run(issues=issues, projects=tuple(p.strip() for p in projects.split(",") if p.strip()),
+               timeout=timeout, keep_running=keep_running, as_json=wants_json(as_json))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The demo's second stage (`python -m etl.cli.demo`, after run() re-executed itself): the
+    same options as `etl demo`, without the command tree around them."""
     parser = argparse.ArgumentParser(prog="etl demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--issues", type=int, default=3000)
     parser.add_argument("--projects", default="ABC,DEF")
