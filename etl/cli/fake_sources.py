@@ -7,7 +7,6 @@ import time
 import click
 
 from etl.cli.output import CliError, dumps, json_option, wants_json
-from etl.fakes import jira as fake
 
 
 @click.command("fake-sources")
@@ -19,6 +18,8 @@ from etl.fakes import jira as fake
 @json_option
 def fake_sources(host: str, port: int, issues: int, projects: str, flavor: str, as_json: bool) -> int:
     """Serve the bundled fake Jira in the foreground (Ctrl-C stops it)."""
+    from etl.fakes import jira as fake  # the fakes cost every other command's start-up a few tenths of a second
+
     if not wants_json(as_json):
         return int(fake.main(["--host", host, "--port", str(port), "--issues", str(issues),
                               "--projects", projects, "--flavor", flavor]) or 0)
