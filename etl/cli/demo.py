@@ -377,7 +377,7 @@ class ApiServer:
     """The API (and its /dashboard) in a thread of the demo process, on 127.0.0.1."""
 
     def __init__(self, port: int):
-        import uvicorn
+        import uvicorn  # only --keep-running serves the API: not a cost for every `etl` command
 
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(uvicorn.Config(API_APP, host="127.0.0.1", port=port, log_level="warning"))
