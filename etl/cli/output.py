@@ -3,6 +3,7 @@ words. Shared by the command groups and the demo."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 import uuid
@@ -11,6 +12,11 @@ from datetime import datetime
 from typing import Any, Callable, Iterator
 
 import click
+from sqlalchemy.engine import make_url
+
+from etl.config import get_settings
+from etl.db import scope_to_all_tenants, session_scope
+from etl.models import JOB_FINAL_STATUSES
 
 POLL_SECONDS = 0.5
 
@@ -23,6 +29,20 @@ class CliError(Exception):
         self.message = message
         self.code = code
         self.extra = extra
+
+
+def parse_uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise CliError(f"{value!r} is not a valid {what} id (a UUID such as 3f6c1e9e-...)") from None
+
+
+def masked_db_url() -> str:
+    try:
+        return make_url(get_settings().database_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only used to decorate a message
+        return "(ETL_DATABASE_URL)"
 
 
 def _json_default(value: Any) -> Any:
@@ -65,8 +85,6 @@ def operator_session() -> Iterator:
     """A session for an operator command, committed when the block succeeds. The CLI works across
     tenants (tenants by name, everyone's jobs), so its sessions see every tenant, as pulse_system:
     still under row-level security, never as the tables' owner (etl.db)."""
-    from etl.db import scope_to_all_tenants, session_scope
-
     with session_scope() as session:
         scope_to_all_tenants(session, "CLI operator command")
         yield session
@@ -116,8 +134,6 @@ def progress_line(job: dict, elapsed: float) -> str:
 
 def fit(line: str) -> str:
     """A line redrawn with \\r must not wrap."""
-    import shutil
-
     width = shutil.get_terminal_size((120, 20)).columns - 1
     return line if len(line) <= width else line[: max(10, width - 1)] + "…"
 
@@ -145,8 +161,6 @@ def wait_for_job(job_id: uuid.UUID, *, show_progress: bool, timeout: float | Non
                  stream=None) -> dict:
     """Poll etl_jobs until the job ends, drawing a progress line on `stream` (a terminal redraws one
     line; anything else gets a line every few seconds). Returns the final job."""
-    from etl.models import JOB_FINAL_STATUSES
-
     stream = stream or sys.stderr
     tty = stream.isatty()
     t0 = time.monotonic()

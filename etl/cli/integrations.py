@@ -1,0 +1,296 @@
+"""`etl integrations`: add (checked with the source first), list, schedule, and re-encrypt the
+credentials of source integrations."""
+from __future__ import annotations
+
+import uuid
+from datetime import timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from etl.cli.output import CliError, emit, json_option, note, operator_session, parse_uuid
+from etl.cli.reconcile import integrations_reconcile
+from etl.cli.tenants import resolve_tenant
+from etl.config import get_settings
+from etl.crypto import CredentialsError
+from etl.models import Integration, Tenant
+from etl.ops.scheduling import InvalidSchedule, parse_schedule, schedule_dict, set_schedule
+from etl.tenancy.integrations import (
+    InvalidIntegration,
+    check_connection,
+    create_integration,
+    rotate_all_credentials,
+    validate_settings,
+)
+
+
+@click.group()
+def integrations() -> None:
+    """Source integrations."""
+
+
+integrations.add_command(integrations_reconcile)
+
+
+@integrations.command("add")
+@click.option("--tenant", "tenant_ref", required=True, help="Tenant name (or id).")
+@click.option("--provider", type=click.Choice(["jira", "github"]), default="jira", show_default=True)
+@click.option("--name", required=True, help="A name for this integration, unique within the tenant.")
+@click.option("--base-url", required=True,
+              help="e.g. https://yourcompany.atlassian.net, https://api.github.com or https://HOST/api/v3")
+@click.option("--email", help="Jira Cloud: the account's email (basic auth with --token).")
+@click.option("--token", envvar="ETL_SOURCE_TOKEN", show_envvar=True,
+              help="Jira Cloud API token (with --email), a Data Center personal access token (alone), or a "
+                   "GitHub token. Read from ETL_SOURCE_TOKEN when not given, which keeps it out of the process list.")
+@click.option("--project", "projects", multiple=True, help="Jira project key; repeat (or comma-separate) for several.")
+@click.option("--repo", "repos", multiple=True, help="GitHub repository owner/name; repeat for several.")
+@click.option("--story-points-field", help="e.g. customfield_10016; found by name when omitted.")
+@click.option("--flavor", type=click.Choice(["cloud", "dc"]),
+              help="Jira Cloud or Data Center/Server. Default: cloud with --email, dc with a token alone.")
+@click.option("--verify/--no-verify", default=True, show_default=True,
+              help="Check the URL, the credentials and each project with Jira before saving.")
+@json_option
+@click.option("--schedule", "cron", metavar="CRON",
+              help='Sync on a 5-field cron schedule, e.g. "*/15 * * * *" (run by `celery -A etl beat`).')
+@click.option("--timezone", "timezone_name", metavar="ZONE",
+              help="IANA time zone the --schedule cron is read in, e.g. Europe/Paris (default UTC).")
+@click.option("--every", "every_minutes", type=int, metavar="MINUTES", help="Sync every MINUTES minutes.")
+def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, email: str | None,
+                     token: str | None, projects: tuple[str, ...], repos: tuple[str, ...],
+                     story_points_field: str | None, flavor: str | None, verify: bool, as_json: bool,
+                     cron: str | None = None, timezone_name: str | None = None,
+                     every_minutes: int | None = None) -> int:
+    """Add a Jira or GitHub integration to a tenant; credentials are stored encrypted.
+
+    Before saving, the CLI asks the source who the credentials belong to and whether each project
+    or repository is visible (--no-verify skips this, e.g. when the source is reachable only from
+    the workers).
+    """
+    schedule = _schedule_from_options(cron, every_minutes, timezone_name)  # fails before anything is checked
+    if provider == "github":
+        return _add_github(tenant_ref, name, base_url, token, repos, verify, as_json, schedule)
+
+    if not token:
+        raise CliError(
+            "missing --token: pass --email E --token T for Jira Cloud (API token, basic auth) "
+            "or --token PAT alone for a Data Center personal access token"
+        )
+    flavor = flavor or ("cloud" if email else "dc")
+    if flavor == "cloud" and not email:
+        raise CliError("Jira Cloud authenticates with an email and an API token: add --email "
+                       "(or pass --flavor dc for a Data Center personal access token)")
+    keys = [k.strip() for p in projects for k in p.split(",") if k.strip()]
+    if not keys:
+        raise CliError("missing --project: name at least one Jira project key, e.g. --project ABC")
+    credentials = {"email": email, "token": token} if email else {"token": token}
+    settings: dict[str, Any] = {"projects": keys, "flavor": flavor}
+    if story_points_field:
+        settings["story_points_field"] = story_points_field
+
+    try:
+        with operator_session() as s:
+            tenant_id = resolve_tenant(s, tenant_ref).id
+        if verify:  # shape first (same messages as the API), then ask Jira; no transaction held meanwhile
+            validate_settings("jira", credentials, settings)
+            verify_with_source("jira", base_url, credentials, settings)
+        with operator_session() as s:
+            tenant = s.get(Tenant, tenant_id)
+            integ = create_integration(s, tenant.id, provider, name, base_url, credentials, settings)
+            data = {"integration_id": integ.id, "tenant_id": tenant.id, "tenant": tenant.name, "name": integ.name,
+                    "provider": provider, "base_url": integ.base_url, "flavor": flavor, "projects": keys}
+            _apply_schedule(s, integ, schedule, data)
+    except InvalidIntegration as exc:
+        raise CliError(str(exc)) from None
+    except IntegrityError:
+        raise CliError(f"tenant {tenant_ref!r} already has an integration named {name!r}; choose another --name") from None
+    emit(as_json, data, lambda: (
+        f"integration {data['name']} added to tenant {data['tenant']}\n"
+        f"  id  {data['integration_id']}\n"
+        f"Sync it with: etl sync {data['integration_id']} --wait"
+    ))
+    return 0
+
+
+def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, repos: tuple[str, ...],
+                verify: bool, as_json: bool, schedule=None) -> int:
+    if not token:
+        raise CliError("missing --token: a GitHub token with read access to the repositories")
+    repo_list = [r.strip() for value in repos for r in value.split(",") if r.strip()]
+    credentials, settings = {"token": token}, {"repos": repo_list}
+    try:
+        with operator_session() as s:
+            tenant = resolve_tenant(s, tenant_ref)
+            tenant_id, tenant_name = tenant.id, tenant.name
+        validate_settings("github", credentials, settings)
+        if verify:
+            verify_with_source("github", base_url, credentials, settings)
+        with operator_session() as s:
+            integ = create_integration(s, tenant_id, "github", name, base_url, credentials, settings)
+            data = {"integration_id": integ.id, "tenant_id": tenant_id, "tenant": tenant_name, "name": integ.name,
+                    "provider": "github", "base_url": integ.base_url, "repos": repo_list}
+            _apply_schedule(s, integ, schedule, data)
+    except InvalidIntegration as exc:
+        raise CliError(str(exc)) from None
+    except IntegrityError:
+        raise CliError(f"tenant {tenant_ref!r} already has an integration named {name!r}; choose another --name") from None
+    emit(as_json, data, lambda: (
+        f"integration {data['name']} added to tenant {data['tenant']}\n"
+        f"  id  {data['integration_id']}\n"
+        f"Sync it with: etl sync {data['integration_id']} --wait"
+    ))
+    return 0
+
+
+# ---- schedules (etl/ops/scheduling.py)
+
+
+def _schedule_from_options(cron: str | None, every_minutes: int | None, timezone_name: str | None = None):
+    """--schedule [--timezone] / --every -> a validated schedule (None when none is given)."""
+    if cron is not None and every_minutes is not None:
+        raise CliError("give either --schedule CRON or --every MINUTES, not both", code=2)
+    if timezone_name is not None and cron is None:
+        raise CliError("--timezone goes with --schedule CRON (an interval runs every N minutes in any zone)", code=2)
+    try:
+        return parse_schedule(cron, every_minutes, timezone_name)
+    except InvalidSchedule as exc:
+        raise CliError(f"invalid schedule: {exc}", code=2) from None
+
+
+def _apply_schedule(session, integ, schedule, data: dict) -> None:
+    """Set a new integration's schedule (if one was given) and report it."""
+    if schedule is not None:
+        set_schedule(session, integ, schedule)
+        note(f"schedule: {_schedule_text(schedule_dict(integ))}")
+    data["schedule"] = schedule_dict(integ)
+
+
+def _schedule_text(sched: dict) -> str:
+    if not sched["cron"] and not sched["every_minutes"]:
+        return "none (syncs only when triggered)"
+    state = "" if sched["enabled"] else " (disabled)"
+    nxt = sched["next_sync_at"]
+    when = f", next run {nxt.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC" if nxt else ""
+    if nxt and sched.get("timezone") not in (None, "UTC"):
+        when += f" ({nxt.astimezone(ZoneInfo(sched['timezone'])):%Y-%m-%d %H:%M} {sched['timezone']})"
+    return f"{sched['description']}{state}{when}"
+
+
+@integrations.command("schedule")
+@click.argument("integration_id")
+@click.option("--schedule", "cron", metavar="CRON", help='5-field cron, e.g. "*/15 * * * *" or "0 6 * * mon-fri".')
+@click.option("--timezone", "timezone_name", metavar="ZONE",
+              help="IANA time zone the cron is read in, e.g. Europe/Paris (default UTC).")
+@click.option("--every", "every_minutes", type=int, metavar="MINUTES", help="Sync every MINUTES minutes.")
+@click.option("--off", is_flag=True, help="Remove the schedule (sync only when triggered).")
+@click.option("--enable/--disable", "enabled", default=None, help="Resume or pause scheduled syncs.")
+@json_option
+def integrations_schedule(integration_id: str, cron: str | None, timezone_name: str | None,
+                          every_minutes: int | None, off: bool, enabled: bool | None, as_json: bool) -> int:
+    """Set, change or remove an integration's sync schedule (run by `celery -A etl beat`).
+
+    Without options, show the current schedule. Setting one computes the next run.
+    """
+    if off and (cron is not None or every_minutes is not None):
+        raise CliError("--off removes the schedule; do not combine it with --schedule or --every", code=2)
+    schedule = _schedule_from_options(cron, every_minutes, timezone_name)
+    integ_id = parse_uuid(integration_id, "integration")
+    with operator_session() as s:
+        integ = s.get(Integration, integ_id, with_for_update=True)
+        if integ is None:
+            raise CliError(f"no integration {integ_id}; `etl integrations list` shows them")
+        if off or schedule is not None:
+            set_schedule(s, integ, schedule, enabled=enabled)
+        elif enabled is not None:
+            set_schedule(s, integ, enabled=enabled)
+        data = {"integration_id": integ.id, "name": integ.name, "schedule": schedule_dict(integ)}
+    emit(as_json, data, lambda: f"integration {data['name']}: {_schedule_text(data['schedule'])}")
+    return 0
+
+
+@integrations.command("rotate-key")
+@click.option("--tenant", "tenant_ref", help="Only this tenant's integrations (name or id).")
+@json_option
+def integrations_rotate_key(tenant_ref: str | None, as_json: bool) -> int:
+    """Re-encrypt every integration's credentials with the first key of ETL_SECRET_KEY.
+
+    To rotate: put the new key first (ETL_SECRET_KEY=NEW,OLD) on every process and restart them,
+    run this, then remove the old key. All or nothing: if any credentials cannot be decrypted with
+    the configured keys, nothing is changed and the error names them.
+    """
+    keys_configured = len([k for k in get_settings().secret_key.get_secret_value().split(",") if k.strip()])
+    try:
+        with operator_session() as s:
+            tenant_id = resolve_tenant(s, tenant_ref).id if tenant_ref else None
+            count = rotate_all_credentials(s, tenant_id)
+    except CredentialsError as exc:
+        raise CliError(str(exc)) from None
+    data = {"status": "ok", "rotated": count, "keys_configured": keys_configured}
+    if keys_configured == 1:
+        note("ETL_SECRET_KEY holds one key: the credentials were re-encrypted with it. To rotate, put the new "
+             "key first (ETL_SECRET_KEY=NEW,OLD), run rotate-key, then remove the old key.")
+    emit(as_json, data, f"{count} integration(s) re-encrypted with the first key of ETL_SECRET_KEY; "
+                        + ("the other keys can now be removed from it" if keys_configured > 1 else "nothing else to do"))
+    return 0
+
+
+def verify_with_source(provider: str, base_url: str, credentials: dict, settings: dict) -> None:
+    """Ask the source whether the URL, the credentials and every project / repository are right
+    (the source client's check_connection, as `POST /api/v1/integrations/{id}/test` does)."""
+    result = check_connection(provider, base_url, credentials, settings)
+    if not result["ok"]:
+        unchecked = " (or pass --no-verify to save it unchecked)" if result.get("problem") in ("url", "unavailable") else ""
+        raise CliError(f"{result['error']}{unchecked}")
+    checked = f"; {', '.join(result['checked'])} visible" if result["checked"] else ""
+    note(f"checked with {provider}: account {result['account']}{checked}")
+
+
+@integrations.command("list")
+@click.option("--tenant", "tenant_ref", help="Only this tenant's (name or id).")
+@json_option
+def integrations_list(tenant_ref: str | None, as_json: bool) -> int:
+    """List integrations (credentials are never shown)."""
+    with operator_session() as s:
+        tenant_id = resolve_tenant(s, tenant_ref).id if tenant_ref else None
+        rows = [{"integration_id": i.id, "tenant": tname, "name": i.name, "provider": i.provider,
+                 "base_url": i.base_url, "settings": i.settings, "enabled": i.enabled, "last_sync_at": i.last_sync_at,
+                 "schedule_cron": i.schedule_cron, "schedule_timezone": i.schedule_timezone,
+                 "schedule_interval_minutes": i.schedule_interval_minutes,
+                 "next_sync_at": i.next_sync_at, "last_reconciled_at": i.last_reconciled_at}
+                for i, tname in _integrations_with_tenant_names(s, tenant_id)]
+    emit(as_json, {"integrations": rows}, lambda: _integrations_table(rows))
+    return 0
+
+
+def _integrations_with_tenant_names(session: Session, tenant_id: uuid.UUID | None) -> list[tuple[Integration, str]]:
+    """(integration, its tenant's name), oldest first; one tenant's only when tenant_id is given."""
+    q = select(Integration, Tenant.name).join(Tenant, Tenant.id == Integration.tenant_id)
+    if tenant_id is not None:
+        q = q.where(Integration.tenant_id == tenant_id)
+    return [(i, tname) for i, tname in session.execute(q.order_by(Integration.created_at))]
+
+
+def _integrations_table(rows: list[dict]) -> str:
+    """One line per integration: who, what, and whether its data is fresh (last sync, schedule)."""
+    if not rows:
+        return "no integrations"
+
+    def when(value) -> str:
+        return f"{value.astimezone(timezone.utc):%Y-%m-%d %H:%M}" if value else "never"
+
+    def schedule(r: dict) -> str:
+        if r["schedule_cron"]:
+            text = f"cron {r['schedule_cron']} {r['schedule_timezone'] or 'UTC'}"
+        elif r["schedule_interval_minutes"]:
+            text = f"every {r['schedule_interval_minutes']} min"
+        else:
+            return "-"
+        return text if r["enabled"] else f"{text} (disabled)"
+
+    out = [f"{'ID':36}  {'TENANT':16}  {'NAME':16}  {'PROVIDER':8}  {'LAST SYNC (UTC)':16}  SCHEDULE"]
+    out += [f"{r['integration_id']}  {r['tenant'][:16]:16}  {r['name'][:16]:16}  {r['provider']:8}  "
+            f"{when(r['last_sync_at']):16}  {schedule(r)}" for r in rows]
+    return "\n".join(out)
