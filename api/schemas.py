@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr
 
 from api.validation import RequestModel
 from etl.jobs.lifecycle import JOB_KINDS
@@ -22,6 +22,13 @@ T = TypeVar("T")
 
 class ORMModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+def column_at(column: str):
+    """A response field that keeps its published name while its column is `column` (timestamp
+    columns end in _at; the API's field names did not change): read from the row's column, or by
+    the field's own name from a dump of the model."""
+    return Field(validation_alias=AliasChoices(column, column.removesuffix("_at")))
 
 
 class Message(BaseModel):
@@ -264,9 +271,9 @@ class WorkItem(ORMModel):
     epic_key: str | None
     labels: list[Any]
     story_points: float | None
-    created: datetime | None
-    updated: datetime | None
-    resolved: datetime | None
+    created: datetime | None = column_at("created_at")
+    updated: datetime | None = column_at("updated_at")
+    resolved: datetime | None = column_at("resolved_at")
     lead_time_seconds: int | None
     cycle_time_seconds: int | None
     url: str | None
@@ -319,10 +326,10 @@ class PullRequest(ORMModel):
     author_is_bot: bool
     base_ref: str | None
     head_ref: str | None = Field(examples=["feature/ABC-12-login"])
-    created: datetime | None
-    updated: datetime | None
-    merged: datetime | None
-    closed: datetime | None
+    created: datetime | None = column_at("created_at")
+    updated: datetime | None = column_at("updated_at")
+    merged: datetime | None = column_at("merged_at")
+    closed: datetime | None = column_at("closed_at")
     additions: int | None
     deletions: int | None
     changed_files: int | None
