@@ -205,7 +205,7 @@ class EtlBatch(Base):
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    max_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    max_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
     listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed
     # Normalized rows between transform and load; cleared once loaded so it never accumulates.
@@ -367,7 +367,7 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "integration_id", "external_id"),
         Index("ix_work_items_tenant_key", "tenant_id", "key"),
-        Index("ix_work_items_tenant_updated", "tenant_id", "updated"),
+        Index("ix_work_items_tenant_updated", "tenant_id", "updated_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
@@ -389,9 +389,9 @@ class WorkItem(Base):
     epic_key: Mapped[str | None] = mapped_column(Text)
     labels: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
     story_points: Mapped[float | None] = mapped_column(Float)
-    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lead_time_seconds: Mapped[int | None] = mapped_column(BigInteger)
     cycle_time_seconds: Mapped[int | None] = mapped_column(BigInteger)
     url: Mapped[str | None] = mapped_column(Text)
@@ -422,7 +422,7 @@ class PullRequest(Base):
     __tablename__ = "pull_requests"
     __table_args__ = (
         UniqueConstraint("tenant_id", "integration_id", "external_id"),
-        Index("ix_pull_requests_tenant_updated", "tenant_id", "updated"),
+        Index("ix_pull_requests_tenant_updated", "tenant_id", "updated_at"),
         Index("ix_pull_requests_work_item_keys", "work_item_keys", postgresql_using="gin"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -438,10 +438,10 @@ class PullRequest(Base):
     author_is_bot: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     base_ref: Mapped[str | None] = mapped_column(Text)
     head_ref: Mapped[str | None] = mapped_column(Text)
-    created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    merged: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     additions: Mapped[int | None] = mapped_column(Integer)
     deletions: Mapped[int | None] = mapped_column(Integer)
     changed_files: Mapped[int | None] = mapped_column(Integer)
@@ -450,7 +450,7 @@ class PullRequest(Base):
     review_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     first_review_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     time_to_first_review_seconds: Mapped[int | None] = mapped_column(BigInteger)
-    lead_time_seconds: Mapped[int | None] = mapped_column(BigInteger)  # created -> merged
+    lead_time_seconds: Mapped[int | None] = mapped_column(BigInteger)  # created_at -> merged_at
     work_item_keys: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
     url: Mapped[str | None] = mapped_column(Text)
     raw_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -48,17 +48,20 @@ def _rabbitmqctl(*args: str) -> None:
                            f"{(done.stderr or done.stdout).strip()}")
 
 
-def _setup_vhost() -> str:
+def _setup_vhost() -> None:
     """A vhost per test run keeps our queues away from anyone else's workers on this broker. No
     fallback to the default vhost: the suite would then share queues with other people's workers
     (set ETL_BROKER_URL to choose a broker yourself)."""
     _rabbitmqctl("add_vhost", VHOST)
     _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
-    return f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
-if "ETL_BROKER_URL" not in os.environ:
-    os.environ["ETL_BROKER_URL"] = _setup_vhost()
+# The URL is set now (before anything imports etl); the vhost is created by the `database` fixture,
+# which every test that uses the broker needs. A run of tests that need no services (the transform
+# unit tests) then calls no rabbitmqctl, and leaves no vhost behind.
+OWN_VHOST = "ETL_BROKER_URL" not in os.environ
+if OWN_VHOST:
+    os.environ["ETL_BROKER_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +109,8 @@ def settings_env(monkeypatch):
 def database():
     import psycopg2
 
+    if OWN_VHOST:
+        _setup_vhost()
     admin = psycopg2.connect(ADMIN_DSN)
     admin.autocommit = True
     admin.cursor().execute(f'CREATE DATABASE "{TEST_DB}"')
@@ -118,7 +123,7 @@ def database():
     get_engine().dispose()
     admin.cursor().execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
     admin.close()
-    if VHOST in os.environ["ETL_BROKER_URL"]:
+    if OWN_VHOST:
         _rabbitmqctl("delete_vhost", VHOST)
 
 

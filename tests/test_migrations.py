@@ -1,9 +1,11 @@
 """The schema is Alembic's: upgrade from empty, no drift from the models, downgrade to nothing."""
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from alembic import command
 from etl.migrations import alembic_config
@@ -27,3 +29,61 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(empty_database)
         command.downgrade(cfg, "base")
     with empty_database.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+
+
+def test_timestamp_renames_keep_values_and_staged_rows_both_ways(empty_database):
+    """0012 renames work_items.created/updated/resolved, pull_requests.created/updated/merged/closed
+    and etl_batches.max_updated to *_at: values stay, and rows staged on a batch (read by name by
+    the load) get the new keys, both ways."""
+    cfg = alembic_config()
+    at = "2025-09-01T10:00:00+00:00"
+    old_item = {"external_id": "1", "created": at, "updated": at, "resolved": None, "lead_time_seconds": 5}
+    old_pr = {"external_id": "acme/api#1", "created": at, "updated": at, "merged": at, "closed": at}
+    new_item = {"external_id": "1", "created_at": at, "updated_at": at, "resolved_at": None, "lead_time_seconds": 5}
+    new_pr = {"external_id": "acme/api#1", "created_at": at, "updated_at": at, "merged_at": at, "closed_at": at}
+    review = {"external_id": "7", "submitted_at": at}
+
+    def migrate(how, revision):
+        with empty_database.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    def staged(conn):
+        return conn.execute(text("SELECT staged FROM etl_batches ORDER BY seq")).scalars().all()
+
+    migrate(command.upgrade, "0011")
+    with empty_database.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO tenants (id, name) VALUES ('00000000-0000-0000-0000-000000000001', 't');
+            INSERT INTO integrations (id, tenant_id, provider, name, base_url, credentials_encrypted)
+                VALUES ('00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000001',
+                        'jira', 'j', 'https://x', '');
+            INSERT INTO etl_jobs (id, tenant_id, integration_id) VALUES ('00000000-0000-0000-0000-000000000003',
+                '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002');
+            INSERT INTO work_items (tenant_id, integration_id, external_id, key, created, updated, resolved)
+                VALUES ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', '1', 'A-1',
+                        '2025-09-01T10:00:00Z', '2025-09-02T10:00:00Z', NULL);
+        """))
+        for seq, rows in enumerate([{"work_items": [old_item], "work_item_transitions": []},
+                                    {"pull_requests": [old_pr, {"external_id": "x"}], "pr_reviews": [review]},
+                                    None]):
+            conn.execute(text("""
+                INSERT INTO etl_batches (job_id, tenant_id, stream, seq, max_updated, staged)
+                VALUES ('00000000-0000-0000-0000-000000000003', '00000000-0000-0000-0000-000000000001', 's', :seq,
+                        '2025-09-03T10:00:00Z', CAST(:staged AS jsonb))"""),
+                         {"seq": seq, "staged": None if rows is None else json.dumps(rows)})
+    migrate(command.upgrade, "0012")
+    with empty_database.connect() as conn:
+        item = conn.execute(text("SELECT created_at, updated_at, resolved_at FROM work_items")).one()
+        assert [v.isoformat() if v else v for v in item] == ["2025-09-01T10:00:00+00:00", "2025-09-02T10:00:00+00:00",
+                                                            None]
+        assert conn.execute(text("SELECT count(*) FROM etl_batches WHERE max_updated_at IS NOT NULL")).scalar() == 3
+        assert staged(conn) == [{"work_items": [new_item], "work_item_transitions": []},
+                                {"pull_requests": [new_pr, {"external_id": "x"}], "pr_reviews": [review]}, None]
+    migrate(command.downgrade, "0011")
+    with empty_database.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM work_items WHERE created IS NOT NULL AND updated IS NOT NULL"
+                                 " AND resolved IS NULL")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM etl_batches WHERE max_updated IS NOT NULL")).scalar() == 3
+        assert staged(conn) == [{"work_items": [old_item], "work_item_transitions": []},
+                                {"pull_requests": [old_pr, {"external_id": "x"}], "pr_reviews": [review]}, None]

@@ -33,10 +33,10 @@ def list_pull_requests(
         if value is not None:
             query = query.where(column == value)
     if updated_since is not None:
-        query = query.where(PullRequestRow.updated >= updated_since)
+        query = query.where(PullRequestRow.updated_at >= updated_since)
     if not include_deleted:
         query = query.where(PullRequestRow.deleted_at.is_(None))
-    rows, next_cursor = paginate(session, query, PullRequestRow.updated, PullRequestRow.id, page)
+    rows, next_cursor = paginate(session, query, PullRequestRow.updated_at, PullRequestRow.id, page)
     return Page[PullRequest](items=[PullRequest.model_validate(r) for r in rows], next=next_cursor)
 
 

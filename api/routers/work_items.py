@@ -46,12 +46,12 @@ def list_work_items(
         if value is not None:
             query = query.where(column == value)
     if updated_since is not None:
-        query = query.where(WorkItemRow.updated >= updated_since)
+        query = query.where(WorkItemRow.updated_at >= updated_since)
     if deleted_only:
         query = query.where(WorkItemRow.deleted_at.is_not(None))
     elif not include_deleted:
         query = query.where(WorkItemRow.deleted_at.is_(None))
-    rows, next_cursor = paginate(session, query, WorkItemRow.updated, WorkItemRow.id, page)
+    rows, next_cursor = paginate(session, query, WorkItemRow.updated_at, WorkItemRow.id, page)
     return Page[WorkItem](items=[WorkItem.model_validate(row) for row in rows], next=next_cursor)
 
 
@@ -89,7 +89,7 @@ def get_work_item(
         select(PullRequestRow)
         .where(PullRequestRow.tenant_id == tenant_id, PullRequestRow.deleted_at.is_(None),
                PullRequestRow.work_item_keys.contains([item.key]))
-        .order_by(PullRequestRow.created)
+        .order_by(PullRequestRow.created_at)
     )
     return WorkItemDetail.model_validate({
         **WorkItem.model_validate(item).model_dump(),

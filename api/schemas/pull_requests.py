@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.common import ORMModel
+from api.schemas.common import ORMModel, column_at
 
 
 class PullRequestLink(ORMModel):
@@ -39,10 +39,10 @@ class PullRequest(ORMModel):
     author_is_bot: bool
     base_ref: str | None
     head_ref: str | None = Field(examples=["feature/ABC-12-login"])
-    created: datetime | None
-    updated: datetime | None
-    merged: datetime | None
-    closed: datetime | None
+    created: datetime | None = column_at("created_at")
+    updated: datetime | None = column_at("updated_at")
+    merged: datetime | None = column_at("merged_at")
+    closed: datetime | None = column_at("closed_at")
     additions: int | None
     deletions: int | None
     changed_files: int | None

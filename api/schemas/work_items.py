@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from api.schemas.common import ORMModel
+from api.schemas.common import ORMModel, column_at
 from api.schemas.pull_requests import PullRequestLink
 
 
@@ -31,9 +31,9 @@ class WorkItem(ORMModel):
     epic_key: str | None
     labels: list[Any]
     story_points: float | None
-    created: datetime | None
-    updated: datetime | None
-    resolved: datetime | None
+    created: datetime | None = column_at("created_at")
+    updated: datetime | None = column_at("updated_at")
+    resolved: datetime | None = column_at("resolved_at")
     lead_time_seconds: int | None
     cycle_time_seconds: int | None
     url: str | None

@@ -48,7 +48,7 @@ DEMO_DB = "pulse"
 QUEUES = ("extract", "transform", "load")
 WORKER_CONCURRENCY = 2
 PSQL_QUERY = ("SELECT key, wit, status, status_category, story_points, cycle_time_seconds "
-              "FROM work_items WHERE tenant_id = '{tenant_id}' ORDER BY updated DESC LIMIT 10;")
+              "FROM work_items WHERE tenant_id = '{tenant_id}' ORDER BY updated_at DESC LIMIT 10;")
 
 
 def say(message: str = "", *, as_json: bool = False) -> None:

@@ -306,7 +306,7 @@ def _advance_watermarks(session: Session, job: EtlJob) -> None:
     A partial job advances it too: its failed records are recorded, not lost, and a malformed
     record must not pin every later sync to the same window."""
     rows = session.execute(
-        select(EtlBatch.stream, text("max(max_updated)"), text("max(stream_etag) FILTER (WHERE seq = 0)"))
+        select(EtlBatch.stream, text("max(max_updated_at)"), text("max(stream_etag) FILTER (WHERE seq = 0)"))
         .where(EtlBatch.job_id == job.id).group_by(EtlBatch.stream)
     ).all()
     overlap = get_settings().sync_overlap_seconds

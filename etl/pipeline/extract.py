@@ -111,7 +111,7 @@ def extract_page(batch_id: int) -> FollowUps:
         batch.not_modified = page.not_modified
         batch.stream_etag = page.stream_etag
         batch.is_last = page.next_cursor is None
-        batch.max_updated = max((r.updated_at for r in page.records if r.updated_at), default=None)
+        batch.max_updated_at = max((r.updated_at for r in page.records if r.updated_at), default=None)
         batch.source_total = page.source_total
         batch.listed = len(page.records) if page.listed is None else page.listed
         # A page with nothing new skips transform and load altogether.

@@ -58,7 +58,7 @@ def add_job(db, tenant_id, integration_id, created_at: datetime, **values) -> uu
 def add_work_item(db, tenant_id, integration_id, key: str, updated: datetime, **values) -> WorkItem:
     values = {"project": key.split("-")[0], "title": f"title of {key}", **values}
     item = WorkItem(tenant_id=tenant_id, integration_id=integration_id, external_id=f"ext-{key}", key=key,
-                    updated=updated, **values)
+                    updated_at=updated, **values)
     db.add(item)
     db.commit()
     return item

@@ -368,7 +368,7 @@ def test_work_items_filters_for_deleted_integration_and_status(api_client, jira_
     for n, (integ, status, deleted) in enumerate([(first, "In Review", None), (first, "Done", T0),
                                                   (second, "In Review", None), (second, "To Do", T0)]):
         db.add(WorkItem(tenant_id=tenant_id, integration_id=integ, external_id=str(n), key=f"ABC-{n}",
-                        status=status, updated=T0 + timedelta(hours=n), deleted_at=deleted))
+                        status=status, updated_at=T0 + timedelta(hours=n), deleted_at=deleted))
     db.commit()
 
     def keys(**params):

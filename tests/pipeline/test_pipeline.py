@@ -82,7 +82,7 @@ def test_sync_lands_every_issue_as_the_source_served_it(jira_integration):
         assert got.parent_key == exp["parent_key"]
         assert got.assignee == exp["assignee_display_name"] and got.reporter == exp["reporter_display_name"]
         assert sorted(got.labels) == sorted(exp["labels"])
-        assert got.created == exp["created"] and got.resolved == exp["resolved"]
+        assert got.created_at == exp["created"] and got.resolved_at == exp["resolved"]
         if exp["resolved"]:
             assert got.lead_time_seconds == int((exp["resolved"] - exp["created"]).total_seconds())
         assert transitions.get(key, []) == list(exp["transitions"]), key
@@ -137,7 +137,7 @@ def test_resync_writes_nothing_and_incremental_picks_up_exactly_the_changes(jira
     items = work_items_by_key(integration_id)
     for key in touched:
         assert items[key].source_status == fake.expected(key)["status"]
-        assert items[key].updated == fake.expected(key)["updated"]
+        assert items[key].updated_at == fake.expected(key)["updated"]
     assert transitions_by_key(integration_id)[touched[0]] == list(fake.expected(touched[0])["transitions"])
 
 

@@ -22,7 +22,7 @@ REFRESH_REVIEW_STATS = text("""
     UPDATE pull_requests p SET
         review_count = s.n,
         first_review_at = s.first,
-        time_to_first_review_seconds = extract(epoch FROM s.first - p.created)::bigint
+        time_to_first_review_seconds = extract(epoch FROM s.first - p.created_at)::bigint
     FROM (
         SELECT p2.id, count(r.id) AS n, min(r.submitted_at) AS first
         FROM pull_requests p2

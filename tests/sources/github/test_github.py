@@ -46,7 +46,7 @@ def test_sync_lands_every_pull_request_with_reviews_and_commits(github_integrati
             assert (pr.state, pr.draft, pr.author, pr.title) == (exp["state"], exp["draft"], exp["author"], exp["title"])
             assert (pr.additions, pr.deletions, pr.changed_files, pr.commits_count) == (
                 exp["additions"], exp["deletions"], exp["changed_files"], exp["commits"])
-            assert pr.merged == exp["merged"] and pr.created == exp["created"]
+            assert pr.merged_at == exp["merged"] and pr.created_at == exp["created"]
             assert pr.author_is_bot == exp["author_is_bot"]
             assert (pr.head_ref, pr.base_ref) == (exp["head_ref"], exp["base_ref"])
             if exp["merged"]:
@@ -91,7 +91,7 @@ def test_new_review_is_picked_up_and_nothing_else_is_refetched(github_integratio
     assert sub and all(f"/pulls/{number}" in p for p in sub), sub
     reviews = children(PrReview, integration_id)[f"acme/api#{number}"]
     assert str(review_id) in {r.external_id for r in reviews}
-    assert pulls(integration_id)[("acme/api", number)].updated == fake.expected("acme/api", number)["updated"]
+    assert pulls(integration_id)[("acme/api", number)].updated_at == fake.expected("acme/api", number)["updated"]
 
 
 def test_spent_budget_pauses_only_that_integration(github_integration, make_tenant):
