@@ -19,7 +19,7 @@ Speed: every pull request's list item, detail, reviews and commits are pre-seria
 prefix and invalidated when that pull request changes. Pages are assembled by joining bytes; a list
 page's ETag is a hash of its items' cached digests and its Link header.
 
-Standalone: ``python -m etl.sources.github.fake --port 8082 --repos acme/api:120,acme/web:80``.
+Standalone: ``python -m etl.fakes.github --port 8082 --repos acme/api:120,acme/web:80``.
 Only the standard library and orjson are used.
 """
 from __future__ import annotations
@@ -1422,7 +1422,7 @@ def _parse_work_items(spec: str) -> list[str]:
 
 # -- standalone -----------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m etl.sources.github.fake",
+    ap = argparse.ArgumentParser(prog="python -m etl.fakes.github",
                                  description="Run the fake GitHub REST API in the foreground.")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8082)

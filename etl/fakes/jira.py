@@ -19,7 +19,7 @@ Misbehaviour on demand: ``fake.faults.add(kind, ...)`` (:class:`Faults`) makes a
 real servers and proxies do: rate limits, 5xx, empty or cut-short bodies, HTML maintenance pages,
 pages that break the pagination protocol.
 
-Standalone: ``python -m etl.sources.jira.fake --port 8081 --issues 5000 --projects ABC,DEF``.
+Standalone: ``python -m etl.fakes.jira --port 8081 --issues 5000 --projects ABC,DEF``.
 Only the standard library and orjson are used.
 """
 from __future__ import annotations
@@ -1918,7 +1918,7 @@ class FakeJira:
 
 # -- standalone -----------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m etl.sources.jira.fake",
+    ap = argparse.ArgumentParser(prog="python -m etl.fakes.jira",
                                  description="Run the fake Jira REST API in the foreground.")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8081)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from etl.mappings.rules import source_key
 from etl.models import Integration, RawExtractionData, Status, StatusMapping, Wit, WitMapping, Workflow
+from etl.sources.jira.streams import ISSUE
+from etl.sources.registry import providers_of
 
 
 @dataclass
@@ -50,12 +52,11 @@ _CHANGELOG_STATUSES = 'lax $.changelog.histories[*].items[*] ? (@.fieldId == "st
 
 
 def affected_raw_ids(session: Session, tenant_id: uuid.UUID, impact: Impact) -> dict[uuid.UUID, list[int] | None]:
-    """Per Jira integration of the tenant, the raw issues to transform again (None: all of them);
+    """Per integration of the tenant whose source stores Jira issues, the raw issues to transform again (None: all of them);
     integrations with nothing affected are left out. One query over the raw layer."""
-    from etl.sources.jira.streams import ISSUE
-
     integrations = list(session.scalars(select(Integration.id).where(
-        Integration.tenant_id == tenant_id, Integration.provider == "jira").order_by(Integration.created_at)))
+        Integration.tenant_id == tenant_id, Integration.provider.in_(providers_of(ISSUE)))
+        .order_by(Integration.created_at)))
     own_workflow = set(session.scalars(select(Workflow.integration_id).where(
         Workflow.tenant_id == tenant_id, Workflow.integration_id.is_not(None))))
     everything: list[uuid.UUID] = []

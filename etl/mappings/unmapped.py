@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from etl.sources.jira.streams import ISSUE
+
 
 @dataclass(frozen=True)
 class UnmappedIn:
@@ -28,8 +30,6 @@ def unmapped_values(session: Session, tenant_id: uuid.UUID,
     (neither tenant-wide nor for their integration), with the number of issues per integration:
     {"issue_types": [...], "statuses": [...]}, most frequent first. One aggregate over the raw
     layer; the values differing only in case are one value, as for the transform."""
-    from etl.sources.jira.streams import ISSUE
-
     rows = session.execute(text("""
         WITH seen AS (
             SELECT r.integration_id, v.kind, lower(btrim(v.name)) AS key, min(btrim(v.name)) AS name, count(*) AS n

@@ -20,6 +20,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from etl.allowlist import Address, AllowRule, normalise_host, parse_allow_list
+from etl.config import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,6 @@ def _rules(allow_text: str) -> tuple[AllowRule, ...]:
 
 
 def allowed_rules() -> tuple[AllowRule, ...]:
-    from etl.config import get_settings
-
     return _rules(get_settings().source_allow)
 
 

@@ -23,3 +23,8 @@ def get_source(provider: str) -> Source:
 
 def supports_reconcile(provider: str) -> bool:
     return get_source(provider).reconciles
+
+
+def providers_of(entity_type: str) -> list[str]:
+    """The providers whose sources store raw objects of this entity type."""
+    return [p for p in PROVIDERS if entity_type in get_source(p).entity_types]
