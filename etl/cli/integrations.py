@@ -19,6 +19,7 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.models import Integration, Tenant
 from etl.ops.scheduling import InvalidSchedule, parse_schedule, schedule_dict, set_schedule
+from etl.sources.registry import PROVIDERS
 from etl.tenancy.integrations import (
     InvalidIntegration,
     check_connection,
@@ -38,7 +39,7 @@ integrations.add_command(integrations_reconcile)
 
 @integrations.command("add")
 @click.option("--tenant", "tenant_ref", required=True, help="Tenant name (or id).")
-@click.option("--provider", type=click.Choice(["jira", "github"]), default="jira", show_default=True)
+@click.option("--provider", type=click.Choice(list(PROVIDERS)), default="jira", show_default=True)
 @click.option("--name", required=True, help="A name for this integration, unique within the tenant.")
 @click.option("--base-url", required=True,
               help="e.g. https://yourcompany.atlassian.net, https://api.github.com or https://HOST/api/v3")
@@ -72,8 +73,36 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
     """
     schedule = _schedule_from_options(cron, every_minutes, timezone_name)  # fails before anything is checked
     if provider == "github":
-        return _add_github(tenant_ref, name, base_url, token, repos, verify, as_json, schedule)
+        credentials, settings, shown = _github_options(token, repos)
+    else:
+        credentials, settings, shown = _jira_options(email, token, projects, story_points_field, flavor)
+    try:
+        with operator_session() as s:
+            tenant = resolve_tenant(s, tenant_ref)
+            tenant_id, tenant_name = tenant.id, tenant.name
+        validate_settings(provider, credentials, settings)  # the API's messages, before the source is asked
+        if verify:  # no transaction is held while the source answers
+            verify_with_source(provider, base_url, credentials, settings)
+        with operator_session() as s:
+            integ = create_integration(s, tenant_id, provider, name, base_url, credentials, settings)
+            data = {"integration_id": integ.id, "tenant_id": tenant_id, "tenant": tenant_name, "name": integ.name,
+                    "provider": provider, "base_url": integ.base_url, **shown}
+            _apply_schedule(s, integ, schedule, data)
+    except InvalidIntegration as exc:
+        raise CliError(str(exc)) from None
+    except IntegrityError:
+        raise CliError(f"tenant {tenant_ref!r} already has an integration named {name!r}; choose another --name") from None
+    emit(as_json, data, lambda: (
+        f"integration {data['name']} added to tenant {data['tenant']}\n"
+        f"  id  {data['integration_id']}\n"
+        f"Sync it with: etl sync {data['integration_id']} --wait"
+    ))
+    return 0
 
+
+def _jira_options(email: str | None, token: str | None, projects: tuple[str, ...], story_points_field: str | None,
+                  flavor: str | None) -> tuple[dict, dict, dict]:
+    """The Jira options as (credentials, settings, what the summary shows)."""
     if not token:
         raise CliError(
             "missing --token: pass --email E --token T for Jira Cloud (API token, basic auth) "
@@ -90,59 +119,15 @@ def integrations_add(tenant_ref: str, provider: str, name: str, base_url: str, e
     settings: dict[str, Any] = {"projects": keys, "flavor": flavor}
     if story_points_field:
         settings["story_points_field"] = story_points_field
-
-    try:
-        with operator_session() as s:
-            tenant_id = resolve_tenant(s, tenant_ref).id
-        if verify:  # shape first (same messages as the API), then ask Jira; no transaction held meanwhile
-            validate_settings("jira", credentials, settings)
-            verify_with_source("jira", base_url, credentials, settings)
-        with operator_session() as s:
-            tenant = s.get(Tenant, tenant_id)
-            integ = create_integration(s, tenant.id, provider, name, base_url, credentials, settings)
-            data = {"integration_id": integ.id, "tenant_id": tenant.id, "tenant": tenant.name, "name": integ.name,
-                    "provider": provider, "base_url": integ.base_url, "flavor": flavor, "projects": keys}
-            _apply_schedule(s, integ, schedule, data)
-    except InvalidIntegration as exc:
-        raise CliError(str(exc)) from None
-    except IntegrityError:
-        raise CliError(f"tenant {tenant_ref!r} already has an integration named {name!r}; choose another --name") from None
-    emit(as_json, data, lambda: (
-        f"integration {data['name']} added to tenant {data['tenant']}\n"
-        f"  id  {data['integration_id']}\n"
-        f"Sync it with: etl sync {data['integration_id']} --wait"
-    ))
-    return 0
+    return credentials, settings, {"flavor": flavor, "projects": keys}
 
 
-def _add_github(tenant_ref: str, name: str, base_url: str, token: str | None, repos: tuple[str, ...],
-                verify: bool, as_json: bool, schedule=None) -> int:
+def _github_options(token: str | None, repos: tuple[str, ...]) -> tuple[dict, dict, dict]:
+    """The GitHub options as (credentials, settings, what the summary shows)."""
     if not token:
         raise CliError("missing --token: a GitHub token with read access to the repositories")
     repo_list = [r.strip() for value in repos for r in value.split(",") if r.strip()]
-    credentials, settings = {"token": token}, {"repos": repo_list}
-    try:
-        with operator_session() as s:
-            tenant = resolve_tenant(s, tenant_ref)
-            tenant_id, tenant_name = tenant.id, tenant.name
-        validate_settings("github", credentials, settings)
-        if verify:
-            verify_with_source("github", base_url, credentials, settings)
-        with operator_session() as s:
-            integ = create_integration(s, tenant_id, "github", name, base_url, credentials, settings)
-            data = {"integration_id": integ.id, "tenant_id": tenant_id, "tenant": tenant_name, "name": integ.name,
-                    "provider": "github", "base_url": integ.base_url, "repos": repo_list}
-            _apply_schedule(s, integ, schedule, data)
-    except InvalidIntegration as exc:
-        raise CliError(str(exc)) from None
-    except IntegrityError:
-        raise CliError(f"tenant {tenant_ref!r} already has an integration named {name!r}; choose another --name") from None
-    emit(as_json, data, lambda: (
-        f"integration {data['name']} added to tenant {data['tenant']}\n"
-        f"  id  {data['integration_id']}\n"
-        f"Sync it with: etl sync {data['integration_id']} --wait"
-    ))
-    return 0
+    return {"token": token}, {"repos": repo_list}, {"repos": repo_list}
 
 
 # ---- schedules (etl/ops/scheduling.py)
