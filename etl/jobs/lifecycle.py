@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import Row, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -252,6 +252,18 @@ def refresh_counters(session: Session, job_id) -> None:
     )
 
 
+def update_extraction_done(session: Session, job: EtlJob) -> None:
+    """Extraction is done once every stream of the job has fetched its last page."""
+    if job.extraction_done:
+        return
+    exhausted = session.scalar(
+        select(func.count(func.distinct(EtlBatch.stream)))
+        .where(EtlBatch.job_id == job.id, EtlBatch.is_last.is_(True), EtlBatch.status != "pending")
+    )
+    job.extraction_done = exhausted >= len(job.entities)
+    session.flush()
+
+
 def finish_if_complete(session: Session, job: EtlJob) -> bool:
     """End the job when extraction is done and every batch is loaded. Runs with the job row locked,
     so of two tasks finishing at once exactly one sees the complete set and ends it."""
@@ -378,6 +390,16 @@ def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUI
 
 def job_task_runs(session: Session, job_id) -> list[EtlTaskRun]:
     return list(session.scalars(select(EtlTaskRun).where(EtlTaskRun.job_id == job_id).order_by(EtlTaskRun.id)))
+
+
+def last_task_error(session: Session, job_id) -> Row | None:
+    """The newest error of the job's task runs, as (stage, state, error): why a job is stuck or
+    failed. None when no run of it recorded one."""
+    return session.execute(
+        select(EtlTaskRun.stage, EtlTaskRun.state, EtlTaskRun.error)
+        .where(EtlTaskRun.job_id == job_id, EtlTaskRun.error.is_not(None))
+        .order_by(EtlTaskRun.id.desc()).limit(1)
+    ).first()
 
 
 def request_reprocess(session_factory, integration_id: uuid.UUID) -> None:
