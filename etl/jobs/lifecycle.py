@@ -6,12 +6,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import Row, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from etl.broker.publish import publish_extract, publish_process, publish_reconcile
+from etl.broker.publish import BROKER_UNREACHABLE, publish_extract, publish_process, publish_reconcile
 from etl.config import get_settings
 from etl.db import scope_to_tenant
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
@@ -103,15 +102,7 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
         job, batch_ids = create_job(session, integration, kind, trigger, entities)
         session.commit()
         job_id = job.id
-    try:
-        publish_extract(job_id, batch_ids, fail_fast=True)
-    except (KombuOperationalError, OSError) as exc:
-        log.error("could not publish job %s: %s", job_id, exc)
-        with session_factory() as session:
-            scope_to_tenant(session, tenant_id)
-            fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
-            session.commit()
-        raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
+    _publish_or_fail(session_factory, tenant_id, job_id, publish_extract, batch_ids)
     return job_id
 
 
@@ -173,15 +164,27 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
         job, batch_ids = create_reprocess_job(session, integration, raw_ids, trigger)
         session.commit()
         job_id = job.id
+    _publish_or_fail(session_factory, tenant_id, job_id, publish_process, batch_ids)
+    return job_id
+
+
+def _publish_or_fail(session_factory, tenant_id: uuid.UUID, job_id: uuid.UUID, publish, batch_ids: list[int]) -> None:
+    """Publish a committed job's first tasks; if the broker cannot be reached, the job ends failed
+    with that reason (nothing stays queued forever) and BrokerUnavailable is raised."""
     try:
-        publish_process(job_id, batch_ids, fail_fast=True)
-    except (KombuOperationalError, OSError) as exc:
+        publish(job_id, batch_ids, fail_fast=True)
+    except BROKER_UNREACHABLE as exc:
+        log.error("could not publish job %s: %s", job_id, exc)
         with session_factory() as session:
             scope_to_tenant(session, tenant_id)
-            fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
+            fail_unpublished(session, job_id, exc)
             session.commit()
         raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
-    return job_id
+
+
+def fail_unpublished(session: Session, job_id, exc: Exception) -> None:
+    """A committed job whose first tasks the broker never took ends failed, in words."""
+    fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
 
 
 def end_active_job(session: Session, job_id, status: str, error_details: dict) -> EtlJob | None:
