@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from etl.broker.publish import BROKER_UNREACHABLE, publish_extract, publish_process, publish_reconcile
 from etl.config import get_settings
-from etl.db import scope_to_tenant
+from etl.db import get_sessionmaker, scope_to_tenant, session_scope, tenant_sessionmaker
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources.registry import get_source, supports_reconcile
 
@@ -348,9 +348,6 @@ def reprocess_after_commit_if_requested(session: Session, job: EtlJob) -> None:
     integration_id, tenant_id = job.integration_id, job.tenant_id
 
     def start(_session) -> None:
-        from etl.db import get_sessionmaker, tenant_sessionmaker
-        from etl.jobs.lifecycle import request_reprocess
-
         try:
             start_reprocess(get_sessionmaker(), integration_id, tenant_id)
         except ActiveJobExists:  # someone started a job in between: ask again for its end
@@ -377,8 +374,6 @@ def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUI
     transformed but never loaded, in a transaction of its own."""
 
     def release(_session) -> None:
-        from etl.db import session_scope
-
         try:
             with session_scope() as own:
                 scope_to_tenant(own, tenant_id)
@@ -406,11 +401,8 @@ def last_task_error(session: Session, job_id) -> Row | None:
 
 
 def request_reprocess(session_factory, integration_id: uuid.UUID) -> None:
-    """The integration is busy: its active job starts a reprocess when it ends (etl/jobs/lifecycle.py)."""
-    from sqlalchemy import func, update
-
-    from etl.models import Integration
-
+    """The integration is busy: its active job starts a reprocess when it ends
+    (reprocess_after_commit_if_requested)."""
     with session_factory() as session:
         session.execute(update(Integration).where(Integration.id == integration_id)
                         .values(reprocess_requested_at=func.now()))
