@@ -53,7 +53,7 @@ task_send_sent_event = True
 
 _exchange = Exchange("etl", type="direct", durable=True)
 task_queues = [
-    # extract, transform, load, and their scheduled lanes (etl/lanes.py)
+    # extract, transform, load, and their scheduled lanes (etl/broker/lanes.py)
     Queue(name, _exchange, routing_key=name, durable=True) for name in all_queues()
 ]
 task_default_exchange = "etl"
@@ -67,7 +67,7 @@ task_routes = {
 }
 
 # celery beat (exactly one process): static entries only. Per-integration schedules live in the
-# integrations table; the dispatcher reads them every minute (etl/scheduling.py). Each message
+# integrations table; the dispatcher reads them every minute (etl/ops/scheduling.py). Each message
 # expires before the next run is due, so a backlog of stale runs never piles up.
 beat_schedule = {
     "dispatch-due-syncs": {"task": "etl.control.dispatch", "schedule": 60.0, "options": {"expires": 55}},

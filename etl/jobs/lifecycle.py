@@ -1,5 +1,8 @@
-"""Jobs: creating one, publishing its first tasks after commit, keeping its counters, ending it
-exactly once. etl_jobs is the results table the API and dashboards read."""
+"""A job's life: starting one (a sync, or a reprocess from the raw layer) and publishing its first
+tasks after commit, keeping its counters, knowing when extraction is done, and ending it exactly
+once (finished, or failed with its reason). etl_jobs is the results table the API and dashboards
+read. A user's cancel is in ending.py; a retry and the reprocess after a mapping change in
+reprocess.py."""
 from __future__ import annotations
 
 import logging
@@ -205,7 +208,7 @@ def release_unloaded(session: Session, job_id) -> int:
     `extracted` (staging dropped, their raw records back to `pending` for the next job), so every
     batch of an ended job is either loaded or untouched by transform and load, and no staged copy
     of the data outlives it. Stages still running when the job ended roll back when they lock the
-    job (etl.pipeline.stage_scope); this waits for them on the batch locks. Returns the number of
+    job (etl.pipeline.checkpoints.stage_scope); this waits for them on the batch locks. Returns the number of
     batches released."""
     batches = list(session.scalars(
         select(EtlBatch).where(EtlBatch.job_id == job_id, EtlBatch.status == "transformed")
@@ -339,8 +342,9 @@ def _advance_watermarks(session: Session, job: EtlJob) -> None:
 
 
 def reprocess_after_commit_if_requested(session: Session, job: EtlJob) -> None:
-    """A mapping changed while this job ran (etl.mappings.request_reprocess): now that it ends,
-    re-transform the integration from the raw layer, once this transaction has committed."""
+    """A mapping changed while this job ran (etl.jobs.reprocess found the integration busy and
+    called request_reprocess): now that it ends, re-transform the integration from the raw layer,
+    once this transaction has committed."""
     requested = session.scalar(select(Integration.reprocess_requested_at).where(Integration.id == job.integration_id))
     if requested is None:
         return
