@@ -182,7 +182,9 @@ class EtlTask(Task):
             with tenant_context(self._job_tenant()), session_scope() as session:
                 session.execute(
                     update(Integration).where(Integration.id == job_integration.scalar_subquery())
-                    .where((Integration.paused_until.is_(None)) | (Integration.paused_until < until))
+                    # a pause already written (re-raised by wait_while_paused) is not written again
+                    .where((Integration.paused_until.is_(None))
+                           | (Integration.paused_until < until - timedelta(seconds=1)))
                     .values(paused_until=until)
                 )
         except Exception:  # the database itself may be what failed
