@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from etl import pipeline
 from etl.broker.lanes import stage_task_id
 from etl.broker.publish import publish_extract
 from etl.db import tenant_context
 from etl.jobs.lifecycle import create_job, fail_job
 from etl.models import EtlBatch, Integration, WorkItem
+from etl.pipeline import checkpoints, extract
 from tests.scopes import session_scope
 from tests.waiting import wait_for_job
 
@@ -31,7 +31,7 @@ def new_job(integration_id) -> tuple[str, int]:
 def first_delivery(tenant_id, batch_id):
     """The stage function as its task runs it: under the job's tenant (row-level security)."""
     with tenant_context(tenant_id):
-        return pipeline.extract_page(batch_id)
+        return extract.extract_page(batch_id)
 
 
 def assert_complete(job_id: str, integration_id, fake, issues: int) -> None:
@@ -53,7 +53,7 @@ def test_a_delivery_that_died_after_its_commit_is_finished_by_the_redelivery(jir
     assert follow.extract and follow.process  # ... and then nothing of this was published
 
     # Before: the redelivery found its batch moved on and did nothing; the job stalled.
-    publish_extract(job_id, first)
+    publish_extract(job_id, [first])
     assert_complete(job_id, integration_id, fake, 250)
 
 
@@ -64,7 +64,7 @@ def test_a_delivery_that_died_between_its_two_commits_is_finished_by_the_redeliv
     def killed(*args, **kwargs):
         raise RuntimeError("SIGKILL")
 
-    monkeypatch.setattr(pipeline, "store_records", killed)
+    monkeypatch.setattr(extract, "store_records", killed)
     with pytest.raises(RuntimeError):
         first_delivery(tenant_id, first)  # the next page's batch is committed, this page is not stored
     with session_scope() as s:
@@ -73,7 +73,7 @@ def test_a_delivery_that_died_between_its_two_commits_is_finished_by_the_redeliv
 
     # Before: the redelivery fetched and stored the page but found the next batch already there,
     # and published no extract for it: the stream ended after one page.
-    publish_extract(job_id, first)
+    publish_extract(job_id, [first])
     assert_complete(job_id, integration_id, fake, 250)
 
 
@@ -93,7 +93,7 @@ def test_a_duplicate_re_publishes_only_what_never_started(jira_integration):
 
     def implied():
         with session_scope() as s:
-            f = pipeline.implied_follow_ups(s, first)
+            f = checkpoints.implied_follow_ups(s, first)
             return f.extract, f.process, f.load
 
     assert implied() == ([next_batch], [first], [])
@@ -114,7 +114,7 @@ def test_a_message_that_kills_its_worker_every_time_fails_the_job_instead_of_loo
                        "deliveries) SELECT id, tenant_id, :task, 'etl.extract.page', 'extract', 'started', 0, 5 "
                        "FROM etl_jobs WHERE id = :job"), {"job": job_id, "task": stage_task_id(job_id, "extract", first)})
 
-    publish_extract(job_id, first)  # the sixth
+    publish_extract(job_id, [first])  # the sixth
     job = wait_for_job(job_id, timeout=60)
 
     # Before: run again, and again, for as long as it killed its worker.
