@@ -5,7 +5,8 @@ Why each setting (FIELD-NOTES.md, Celery and RabbitMQ):
   task is therefore written to be safe to run twice.
 - prefetch multiplier 1: a process reserves one message, so long tasks do not starve others.
 - confirm_publish: publishes are not silently dropped under broker resource alarms.
-- hard time limit well under RabbitMQ's 30-minute consumer_timeout.
+- no time limits here: every task sets its own on its decorator (etl/pipeline/tasks.py,
+  etl/ops/tasks.py), each hard limit well under RabbitMQ's 30-minute consumer_timeout.
 """
 from kombu import Exchange, Queue
 
@@ -45,8 +46,6 @@ enable_utc = True
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
-task_soft_time_limit = _settings.task_soft_time_limit
-task_time_limit = _settings.task_time_limit
 
 # Flower and `celery events` see everything.
 worker_send_task_events = True
@@ -54,7 +53,7 @@ task_send_sent_event = True
 
 _exchange = Exchange("etl", type="direct", durable=True)
 task_queues = [
-    # extract, transform, load, and their scheduled lanes (etl/lanes.py)
+    # extract, transform, load, and their scheduled lanes (etl/broker/lanes.py)
     Queue(name, _exchange, routing_key=name, durable=True) for name in all_queues()
 ]
 task_default_exchange = "etl"
@@ -68,7 +67,7 @@ task_routes = {
 }
 
 # celery beat (exactly one process): static entries only. Per-integration schedules live in the
-# integrations table; the dispatcher reads them every minute (etl/scheduling.py). Each message
+# integrations table; the dispatcher reads them every minute (etl/ops/scheduling.py). Each message
 # expires before the next run is due, so a backlog of stale runs never piles up.
 beat_schedule = {
     "dispatch-due-syncs": {"task": "etl.control.dispatch", "schedule": 60.0, "options": {"expires": 55}},

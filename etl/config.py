@@ -45,8 +45,6 @@ class Settings(BaseSettings):
     # same task; the task must stay short.
     github_page_size: int = 25
     github_min_remaining: int = 50  # keep this much of a token's hourly budget in reserve
-    task_soft_time_limit: int = 300
-    task_time_limit: int = 360  # hard limit, well under RabbitMQ's 30 min consumer_timeout
     max_retries: int = 8
     # Deliveries of one task attempt whose worker never finished it (killed each time) before the
     # job fails: a poison message must not loop forever.
@@ -58,7 +56,7 @@ class Settings(BaseSettings):
 
     # Scheduling, reaper, deletions (etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile)
     # A job with no progress (batch, job or task-run activity) for this long has lost its work and
-    # is re-driven; keep it well above the task hard time limit.
+    # is re-driven; keep it well above the stage tasks' hard time limit (180 s, etl/pipeline/tasks.py).
     reaper_stall_seconds: int = 600
     reaper_max_redrives: int = 3  # re-drives without progress before the job is failed
     reconcile_interval_hours: float = 24.0  # how often each integration's ids are reconciled

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 
 from celery import chain
+from kombu.exceptions import OperationalError
 
 from etl.broker.app import app
 from etl.broker.lanes import STAGES, queue_for, stage_task_id
@@ -18,6 +19,9 @@ LOAD_TASK = "etl.load.batch"
 RECONCILE_TASK = "etl.control.reconcile"
 
 log = logging.getLogger(__name__)
+
+# What a publish raises when the broker cannot be reached (after its retry policy gave up).
+BROKER_UNREACHABLE = (OperationalError, OSError)
 
 REVOKE_CHUNK = 1000  # ids per revoke broadcast: keeps each control message small
 

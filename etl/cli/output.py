@@ -108,9 +108,8 @@ def job_dict(job) -> dict:
 
 def read_job(job_id: uuid.UUID, last_error: bool = False) -> dict | None:
     """The job as a dict; with last_error, also the newest task-run error (why a job is stuck)."""
-    from sqlalchemy import select
-
-    from etl.models import EtlJob, EtlTaskRun
+    from etl.jobs.lifecycle import last_task_error
+    from etl.models import EtlJob
 
     with operator_session() as s:
         job = s.get(EtlJob, job_id)
@@ -118,9 +117,7 @@ def read_job(job_id: uuid.UUID, last_error: bool = False) -> dict | None:
             return None
         data = job_dict(job)
         if last_error:
-            row = s.execute(select(EtlTaskRun.state, EtlTaskRun.error)
-                            .where(EtlTaskRun.job_id == job_id, EtlTaskRun.error.is_not(None))
-                            .order_by(EtlTaskRun.id.desc()).limit(1)).first()
+            row = last_task_error(s, job_id)
             data["last_error"] = f"{row.state}: {row.error.splitlines()[0][:100]}" if row else None
         return data
 

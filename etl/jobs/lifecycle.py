@@ -1,19 +1,21 @@
-"""Jobs: creating one, publishing its first tasks after commit, keeping its counters, ending it
-exactly once. etl_jobs is the results table the API and dashboards read."""
+"""A job's life: starting one (a sync, or a reprocess from the raw layer) and publishing its first
+tasks after commit, keeping its counters, knowing when extraction is done, and ending it exactly
+once (finished, or failed with its reason). etl_jobs is the results table the API and dashboards
+read. A user's cancel is in ending.py; a retry and the reprocess after a mapping change in
+reprocess.py."""
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from kombu.exceptions import OperationalError as KombuOperationalError
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import Row, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from etl.broker.publish import publish_extract, publish_process, publish_reconcile
+from etl.broker.publish import BROKER_UNREACHABLE, publish_extract, publish_process, publish_reconcile
 from etl.config import get_settings
-from etl.db import scope_to_tenant
+from etl.db import get_sessionmaker, scope_to_tenant, session_scope, tenant_sessionmaker
 from etl.errors import Conflict, TooMany, Unavailable
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources.registry import get_source, supports_reconcile
@@ -104,15 +106,7 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
         job, batch_ids = create_job(session, integration, kind, trigger, entities)
         session.commit()
         job_id = job.id
-    try:
-        publish_extract(job_id, batch_ids, fail_fast=True)
-    except (KombuOperationalError, OSError) as exc:
-        log.error("could not publish job %s: %s", job_id, exc)
-        with session_factory() as session:
-            scope_to_tenant(session, tenant_id)
-            fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
-            session.commit()
-        raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
+    _publish_or_fail(session_factory, tenant_id, job_id, publish_extract, batch_ids)
     return job_id
 
 
@@ -174,15 +168,27 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
         job, batch_ids = create_reprocess_job(session, integration, raw_ids, trigger)
         session.commit()
         job_id = job.id
+    _publish_or_fail(session_factory, tenant_id, job_id, publish_process, batch_ids)
+    return job_id
+
+
+def _publish_or_fail(session_factory, tenant_id: uuid.UUID, job_id: uuid.UUID, publish, batch_ids: list[int]) -> None:
+    """Publish a committed job's first tasks; if the broker cannot be reached, the job ends failed
+    with that reason (nothing stays queued forever) and BrokerUnavailable is raised."""
     try:
-        publish_process(job_id, batch_ids, fail_fast=True)
-    except (KombuOperationalError, OSError) as exc:
+        publish(job_id, batch_ids, fail_fast=True)
+    except BROKER_UNREACHABLE as exc:
+        log.error("could not publish job %s: %s", job_id, exc)
         with session_factory() as session:
             scope_to_tenant(session, tenant_id)
-            fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
+            fail_unpublished(session, job_id, exc)
             session.commit()
         raise BrokerUnavailable(f"the message broker is unreachable ({exc}); the job was not started", job_id) from exc
-    return job_id
+
+
+def fail_unpublished(session: Session, job_id, exc: Exception) -> None:
+    """A committed job whose first tasks the broker never took ends failed, in words."""
+    fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
 
 
 def end_active_job(session: Session, job_id, status: str, error_details: dict) -> EtlJob | None:
@@ -203,7 +209,7 @@ def release_unloaded(session: Session, job_id) -> int:
     `extracted` (staging dropped, their raw records back to `pending` for the next job), so every
     batch of an ended job is either loaded or untouched by transform and load, and no staged copy
     of the data outlives it. Stages still running when the job ended roll back when they lock the
-    job (etl.pipeline.stage_scope); this waits for them on the batch locks. Returns the number of
+    job (etl.pipeline.checkpoints.stage_scope); this waits for them on the batch locks. Returns the number of
     batches released."""
     batches = list(session.scalars(
         select(EtlBatch).where(EtlBatch.job_id == job_id, EtlBatch.status == "transformed")
@@ -251,6 +257,18 @@ def refresh_counters(session: Session, job_id) -> None:
         """),
         {"job_id": job_id},
     )
+
+
+def update_extraction_done(session: Session, job: EtlJob) -> None:
+    """Extraction is done once every stream of the job has fetched its last page."""
+    if job.extraction_done:
+        return
+    exhausted = session.scalar(
+        select(func.count(func.distinct(EtlBatch.stream)))
+        .where(EtlBatch.job_id == job.id, EtlBatch.is_last.is_(True), EtlBatch.status != "pending")
+    )
+    job.extraction_done = exhausted >= len(job.entities)
+    session.flush()
 
 
 def finish_if_complete(session: Session, job: EtlJob) -> bool:
@@ -325,8 +343,9 @@ def _advance_watermarks(session: Session, job: EtlJob) -> None:
 
 
 def reprocess_after_commit_if_requested(session: Session, job: EtlJob) -> None:
-    """A mapping changed while this job ran (etl.mappings.request_reprocess): now that it ends,
-    re-transform the integration from the raw layer, once this transaction has committed."""
+    """A mapping changed while this job ran (etl.jobs.reprocess found the integration busy and
+    called request_reprocess): now that it ends, re-transform the integration from the raw layer,
+    once this transaction has committed."""
     requested = session.scalar(select(Integration.reprocess_requested_at).where(Integration.id == job.integration_id))
     if requested is None:
         return
@@ -334,9 +353,6 @@ def reprocess_after_commit_if_requested(session: Session, job: EtlJob) -> None:
     integration_id, tenant_id = job.integration_id, job.tenant_id
 
     def start(_session) -> None:
-        from etl.db import get_sessionmaker, tenant_sessionmaker
-        from etl.jobs.lifecycle import request_reprocess
-
         try:
             start_reprocess(get_sessionmaker(), integration_id, tenant_id)
         except ActiveJobExists:  # someone started a job in between: ask again for its end
@@ -363,8 +379,6 @@ def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUI
     transformed but never loaded, in a transaction of its own."""
 
     def release(_session) -> None:
-        from etl.db import session_scope
-
         try:
             with session_scope() as own:
                 scope_to_tenant(own, tenant_id)
@@ -381,12 +395,19 @@ def job_task_runs(session: Session, job_id) -> list[EtlTaskRun]:
     return list(session.scalars(select(EtlTaskRun).where(EtlTaskRun.job_id == job_id).order_by(EtlTaskRun.id)))
 
 
+def last_task_error(session: Session, job_id) -> Row | None:
+    """The newest error of the job's task runs, as (stage, state, error): why a job is stuck or
+    failed. None when no run of it recorded one."""
+    return session.execute(
+        select(EtlTaskRun.stage, EtlTaskRun.state, EtlTaskRun.error)
+        .where(EtlTaskRun.job_id == job_id, EtlTaskRun.error.is_not(None))
+        .order_by(EtlTaskRun.id.desc()).limit(1)
+    ).first()
+
+
 def request_reprocess(session_factory, integration_id: uuid.UUID) -> None:
-    """The integration is busy: its active job starts a reprocess when it ends (etl/jobs/lifecycle.py)."""
-    from sqlalchemy import func, update
-
-    from etl.models import Integration
-
+    """The integration is busy: its active job starts a reprocess when it ends
+    (reprocess_after_commit_if_requested)."""
     with session_factory() as session:
         session.execute(update(Integration).where(Integration.id == integration_id)
                         .values(reprocess_requested_at=func.now()))

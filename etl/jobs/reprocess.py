@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from etl.db import scope_to_tenant
 from etl.errors import Conflict, Invalid
-from etl.jobs.lifecycle import JOB_KINDS, request_reprocess, start_job, start_reprocess
+from etl.jobs.lifecycle import (
+    JOB_KINDS,
+    ActiveJobExists,
+    BrokerUnavailable,
+    request_reprocess,
+    start_job,
+    start_reprocess,
+)
 from etl.mappings.impact import Impact, affected_raw_ids
 from etl.models import EtlBatch, EtlJob, RawExtractionData
 
@@ -83,8 +90,6 @@ def reprocess_affected(session_factory, tenant_id: uuid.UUID, impact: Impact,
     """After a mapping change committed: start a reprocess job (transform + load again from the raw
     layer, no source calls) for each integration with affected items. An integration that already
     has an active job is reported busy, not queued behind it."""
-    from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, start_reprocess
-
     outcome = ReprocessOutcome()
     if not impact:
         return outcome

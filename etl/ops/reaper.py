@@ -17,15 +17,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from etl.broker.lanes import lane_of
 from etl.broker.publish import publish_extract, publish_load, publish_process
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope
-from etl.jobs.lifecycle import fail_job, finish_if_complete, refresh_counters
-from etl.models import EtlBatch, EtlJob, EtlTaskRun
+from etl.jobs.lifecycle import fail_job, finish_if_complete, last_task_error, refresh_counters, update_extraction_done
+from etl.models import EtlBatch, EtlJob
 
 log = logging.getLogger(__name__)
 
@@ -96,26 +96,12 @@ def _stage_summary(batches: list[tuple[int, str]]) -> str:
     return "unknown"
 
 
-def _last_error(session: Session, job_id) -> str | None:
-    row = session.execute(
-        select(EtlTaskRun.stage, EtlTaskRun.state, EtlTaskRun.error)
-        .where(EtlTaskRun.job_id == job_id, EtlTaskRun.error.is_not(None))
-        .order_by(EtlTaskRun.id.desc()).limit(1)
-    ).first()
-    return f"{row.stage} {row.state}: {row.error.splitlines()[0][:300]}" if row else None
-
-
 def _try_finish(session: Session, job: EtlJob) -> bool:
     """Every batch is loaded but the job was not ended (its last task died after committing the
     batch and before the job's own update): finish it here, exactly as the last task would have."""
     refresh_counters(session, job.id)
     session.refresh(job)
-    if not job.extraction_done:
-        exhausted = session.scalar(
-            select(func.count(func.distinct(EtlBatch.stream)))
-            .where(EtlBatch.job_id == job.id, EtlBatch.is_last.is_(True), EtlBatch.status != "pending")
-        )
-        job.extraction_done = exhausted >= len(job.entities)
+    update_extraction_done(session, job)
     if job.status == "queued" and job.extraction_done:
         job.status = "running"
     session.flush()
@@ -144,8 +130,9 @@ def reap(now: datetime | None = None) -> ReapResult:
             if job.stalled_redrives >= settings.reaper_max_redrives:
                 message = (f"no progress for {idle} s after {job.stalled_redrives} re-drive(s); "
                            f"last stage {_stage_summary(batches)}")
+                last = last_task_error(session, job_id)
                 fail_job(session, job_id, "reaper", message, redrives=job.redrives,
-                         last_error=_last_error(session, job_id))
+                         last_error=f"{last.stage} {last.state}: {last.error.splitlines()[0][:300]}" if last else None)
                 result.failed.append(job_id)
                 continue
             if not batches and _try_finish(session, job):

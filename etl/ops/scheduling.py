@@ -19,15 +19,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from croniter import croniter
-from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from etl.broker.lanes import lane_of
-from etl.broker.publish import publish_extract
+from etl.broker.publish import BROKER_UNREACHABLE, publish_extract
 from etl.db import scope_to_all_tenants, session_scope
 from etl.errors import Invalid
-from etl.jobs.lifecycle import ActiveJobExists, active_job_id, create_job, fail_job
+from etl.jobs.lifecycle import ActiveJobExists, active_job_id, create_job, fail_unpublished
 from etl.models import Integration
 
 log = logging.getLogger(__name__)
@@ -286,9 +285,9 @@ def dispatch_due(now: datetime | None = None) -> list[uuid.UUID]:
     for job_id, batch_ids in created:
         try:
             publish_extract(job_id, batch_ids, lane_of("schedule"), fail_fast=True)
-        except (KombuOperationalError, OSError) as exc:
+        except BROKER_UNREACHABLE as exc:
             log.error("could not publish scheduled job %s: %s", job_id, exc)
             with session_scope() as session:
                 scope_to_all_tenants(session, "the dispatcher fails a job it could not publish")
-                fail_job(session, job_id, "broker", f"the message broker is unreachable: {exc}")
+                fail_unpublished(session, job_id, exc)
     return [job_id for job_id, _ in created]

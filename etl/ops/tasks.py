@@ -1,12 +1,14 @@
 """Control tasks: what celery beat runs (the schedule dispatcher, the reaper, the daily deletion
 check, the daily history pruning) and the reconciliation of one integration. Thin wiring of
-etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile and etl.ops.retention; they are routed to the `extract` queue
-(celeryconfig), so the extract / transform / load workers and one beat are all an operator runs.
+etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile and etl.ops.retention; they are routed to the
+`extract` queue (celeryconfig), so the extract / transform / load workers and one beat are all an
+operator runs. What a failure means is decided by the task base (etl.pipeline.task_base), as for
+the stage tasks.
 
 The periodic ones are safe to run twice at once (two beats by mistake): each claims its rows with
 FOR UPDATE SKIP LOCKED, or (the pruning) deletes what the other has not. Their beat messages
 expire before the next run is due, so workers that were down do not work through a backlog of
-stale runs.
+stale runs, and they do not retry: their next run is the retry.
 """
 from __future__ import annotations
 
@@ -14,70 +16,63 @@ import logging
 
 from etl.broker.app import app
 from etl.ops import reaper, reconcile, retention, scheduling
-from etl.pipeline.task_base import EtlTask, backoff_seconds
-from etl.sources.http import RetriableError
+from etl.pipeline.task_base import EtlTask
 
 log = logging.getLogger(__name__)
 
 
 class ControlTask(EtlTask):
-    """Not part of a job: no etl_task_runs record (those belong to jobs) and no job to fail."""
+    """Not part of a job: no etl_task_runs record (those belong to jobs), no job to fail (a failure
+    is logged) and no integration to pause. Every other decision is the task base's."""
 
     abstract = True
     stage = "control"
 
-    def before_start(self, task_id, args, kwargs):
-        pass
+    def _job_tenant(self) -> None:
+        return None  # each control function scopes its own sessions
 
-    def on_success(self, retval, task_id, args, kwargs):
-        pass
+    def _record(self, sql, **params) -> None:
+        return None
 
-    def on_retry(self, exc, task_id, args, kwargs, einfo):
-        pass
+    def _pause_integration(self, seconds: float | None) -> None:
+        return None
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        pass
+    def _fail(self, message: str, **details) -> None:
+        log.error("task %s (%s %s) failed: %s", self.request.id, self.name, self.request.args, message)
 
 
-PERIODIC = {"base": ControlTask, "soft_time_limit": 50, "time_limit": 55}
+# max_retries 0: beat runs each again within its period, so a retriable failure fails this run.
+PERIODIC = {"base": ControlTask, "soft_time_limit": 50, "time_limit": 55, "max_retries": 0}
 
 
 @app.task(bind=True, name="etl.control.dispatch", **PERIODIC)
 def dispatch(self) -> list[str]:
     """Start the scheduled jobs that are due (beat: every minute)."""
-    return [str(j) for j in scheduling.dispatch_due()]
+    return [str(j) for j in self.run_work(scheduling.dispatch_due)]
 
 
 @app.task(bind=True, name="etl.control.reap", **PERIODIC)
 def reap(self) -> dict:
     """Re-drive or fail jobs whose work was lost (beat: every minute)."""
-    return reaper.reap().as_dict()
+    return self.run_work(reaper.reap).as_dict()
 
 
 @app.task(bind=True, name="etl.control.reconcile_due", **PERIODIC)
 def reconcile_due(self) -> list[str]:
     """Ask for the reconciliation of every integration not reconciled for a day (beat: hourly)."""
-    return [str(i) for i in reconcile.request_due()]
+    return [str(i) for i in self.run_work(reconcile.request_due)]
 
 
-@app.task(bind=True, name="etl.control.prune_history", base=ControlTask, soft_time_limit=600, time_limit=660)
+@app.task(bind=True, name="etl.control.prune_history", **{**PERIODIC, "soft_time_limit": 600, "time_limit": 660})
 def prune_history(self) -> dict:
     """Delete the task runs and batches of long-ended jobs, and very old job rows (beat: daily)."""
-    return retention.prune_history().as_dict()
+    return self.run_work(retention.prune_history).as_dict()
 
 
 # Listing every id of a large site takes a while; still well under RabbitMQ's consumer_timeout.
+# A source's 429 or 5xx retries it (ETL_MAX_RETRIES); a refusal (ReconcileRefused) fails it.
 @app.task(bind=True, name="etl.control.reconcile", base=ControlTask, soft_time_limit=900, time_limit=960)
-def reconcile_integration(self, integration_id: str) -> dict:
+def reconcile_integration(self, integration_id: str) -> dict | None:
     """Mark deleted the integration's rows whose ids the source no longer lists."""
-    try:
-        return reconcile.reconcile(integration_id).as_dict()
-    except RetriableError as exc:
-        if self.request.retries >= self.max_retries:
-            log.error("reconciliation of integration %s gave up after %s retries: %s", integration_id,
-                      self.request.retries, exc.message)
-            raise
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, exc.retry_after))
-    except reconcile.ReconcileRefused as exc:
-        log.error("%s", exc)
-        raise
+    result = self.run_work(reconcile.reconcile, integration_id)
+    return result.as_dict() if result is not None else None  # None: paused on a rate limit

@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etl.broker.lanes import lane_of, stage_task_id
 from etl.db import scope_to_tenant, session_scope
-from etl.jobs.lifecycle import finish_if_complete, lock_job, refresh_counters
+from etl.jobs.lifecycle import finish_if_complete, lock_job, refresh_counters, update_extraction_done
 from etl.models import JOB_ACTIVE_STATUSES, EtlBatch, EtlJob, EtlTaskRun
 
 log = logging.getLogger(__name__)
@@ -126,27 +126,5 @@ def finish_stage(session: Session, job_id: uuid.UUID) -> None:
     job = lock_active_job(session, job_id)
     refresh_counters(session, job_id)
     session.refresh(job)
-    _update_extraction_done(session, job)
+    update_extraction_done(session, job)
     finish_if_complete(session, job)
-
-
-def _update_extraction_done(session: Session, job: EtlJob) -> None:
-    if job.extraction_done:
-        return
-    exhausted = session.scalar(
-        select(text("count(DISTINCT stream)")).select_from(EtlBatch)
-        .where(EtlBatch.job_id == job.id, EtlBatch.is_last.is_(True), EtlBatch.status != "pending")
-    )
-    job.extraction_done = exhausted >= len(job.entities)
-    session.flush()
-
-
-# --- extract ---------------------------------------------------------------------------------
-
-
-# --- transform -------------------------------------------------------------------------------
-
-
-# --- load ------------------------------------------------------------------------------------
-
-

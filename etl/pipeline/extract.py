@@ -4,7 +4,7 @@ without holding a worker."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -31,25 +31,13 @@ from etl.tenancy.integrations import credentials_of
 
 
 def wait_while_paused(integration: Integration) -> None:
-    """An integration whose rate limit is spent makes no request until the reset; its tasks
-    re-queue themselves (other integrations keep running)."""
+    """An integration whose rate limit is spent makes no request until the reset: the task
+    re-queues itself (etl.pipeline.task_base); other integrations keep running."""
     if integration.paused_until is not None:
         remaining = (integration.paused_until - datetime.now(timezone.utc)).total_seconds()
         if remaining > 0:
             raise RateLimited(f"rate limit of integration {integration.id} spent until "
                               f"{integration.paused_until.isoformat()}", retry_after=remaining)
-
-
-def pause_integration(integration_id: uuid.UUID, seconds: float | None) -> None:
-    if not seconds:
-        return
-    until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    with session_scope() as session:
-        session.execute(
-            update(Integration).where(Integration.id == integration_id)
-            .where((Integration.paused_until.is_(None)) | (Integration.paused_until < until))
-            .values(paused_until=until)
-        )
 
 
 def extract_page(batch_id: int) -> FollowUps:
@@ -72,11 +60,8 @@ def extract_page(batch_id: int) -> FollowUps:
         state = ExtractState(session, job.tenant_id, integration.id, full=job.kind == "full",
                              stream_etag=sync.stream_etag if sync else None)
         connector = get_source(integration.provider).connect(integration, credentials_of(integration))
-        try:
+        try:  # a spent rate limit (RateLimited) pauses the integration: the task base decides that
             page = connector.fetch_page(batch.stream, batch.cursor or {}, state)
-        except RateLimited as exc:
-            pause_integration(integration.id, exc.retry_after)
-            raise
         finally:
             connector.close()
         lock_active_job(session, job.id)  # cancelled during the fetch: no next page

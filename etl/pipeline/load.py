@@ -1,12 +1,18 @@
-"""Bulk loads into the final tables, entirely in SQL: the staged rows are read from the batch's
-JSONB with jsonb_to_recordset and upserted with ON CONFLICT ... DO UPDATE ... WHERE IS DISTINCT FROM,
-so unchanged rows write nothing (no dead tuples on a re-sync) and concurrent loads cannot collide."""
+"""The load stage, and the one place the final tables (work_items, pull_requests, ...) are written.
+
+A source declares where its rows go (etl.sources.base.LoadSpec: table, natural key, parent); the
+SQL is generated here from that declaration. The staged rows are read from the batch's JSONB with
+jsonb_to_recordset and upserted with ON CONFLICT ... DO UPDATE ... WHERE IS DISTINCT FROM, so
+unchanged rows write nothing (no dead tuples on a re-sync) and concurrent loads cannot collide.
+Child rows (a work item's transitions) replace their parent's set: the prune deletes those no
+longer staged. A source's after_load hook fills the columns derived across records."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
 
 from sqlalchemy import text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from etl.models import Integration, RawExtractionData
@@ -14,11 +20,49 @@ from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_bat
 from etl.sources.base import LoadSpec
 from etl.sources.registry import get_source
 
+SKIP_COLUMNS = {"id", "loaded_at"}  # the table's own: a surrogate key, the load's timestamp
+
+
+def columns(spec: LoadSpec) -> list[str]:
+    """The columns a staged row carries (derived ones are filled after the load)."""
+    return [c.name for c in spec.table.columns if c.name not in SKIP_COLUMNS and c.name not in spec.derived]
+
+
+def upsert_sql(spec: LoadSpec) -> str:
+    cols = columns(spec)
+    dialect = postgresql.dialect()
+    defs = ", ".join(f"{c} {spec.table.c[c].type.compile(dialect=dialect)}" for c in cols)
+    updatable = [c for c in cols if c not in spec.key]
+    names = ", ".join(cols)
+    stamp = ", loaded_at = now()" if "loaded_at" in spec.table.c else ""
+    return f"""
+        INSERT INTO {spec.name} AS t ({names})
+        SELECT {", ".join(f"x.{c}" for c in cols)} FROM etl_batches b, jsonb_to_recordset(b.staged -> '{spec.name}') AS x({defs})
+        WHERE b.id = :batch_id
+        ON CONFLICT ({", ".join(spec.key)}) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)}{stamp}
+        WHERE ({", ".join(f"t.{c}" for c in updatable)}) IS DISTINCT FROM
+              ({", ".join(f"EXCLUDED.{c}" for c in updatable)})
+    """
+
+
+def prune_sql(spec: LoadSpec) -> str | None:
+    """Child rows of the batch's parents that are no longer staged; None for a top-level table."""
+    # Arrays come from Python: a subquery on the batch's JSONB here would be re-run per row.
+    if not spec.parent:
+        return None
+    fk = spec.parent[2]
+    return f"""
+        DELETE FROM {spec.name}
+        WHERE tenant_id = :tenant_id AND integration_id = :integration_id
+          AND {fk} = ANY(:parents) AND NOT (external_id = ANY(:keep))
+    """
+
 
 @lru_cache(maxsize=None)
 def _compiled(spec: LoadSpec):
-    prune = spec.prune_sql()
-    return text(spec.upsert_sql()), text(prune) if prune else None
+    prune = prune_sql(spec)
+    return text(upsert_sql(spec)), text(prune) if prune else None
 
 
 def load_batch_rows(session: Session, specs: list[LoadSpec], batch_id: int, tenant_id, integration_id,
@@ -51,8 +95,8 @@ def load_batch(batch_id: int) -> None:
         source = get_source(session.get(Integration, job.integration_id).provider)
         loaded = load_batch_rows(session, source.load_specs, batch.id, job.tenant_id, job.integration_id,
                                  batch.staged or {})
-        if hasattr(source, "after_load"):  # derived columns that span records (e.g. review counts)
-            source.after_load(session, batch.staged or {}, job.tenant_id, job.integration_id)
+        # derived columns that span records (GitHub's review counts); most sources have none
+        source.after_load(session, batch.staged or {}, job.tenant_id, job.integration_id)
         session.execute(
             update(RawExtractionData)
             .where(RawExtractionData.id.in_(batch.raw_ids), RawExtractionData.processing_status == "processing")

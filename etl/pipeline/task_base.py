@@ -1,9 +1,13 @@
-"""The base class of every pulse-etl task (the app's task_cls).
+"""The base class of every pulse-etl task (the app's task_cls, etl/broker/app.py), and the one place
+that decides what a task's failure means (the sources classify failures, etl/sources/http.py):
 
 - Records each execution in etl_task_runs (attempt, redeliveries, state, error), beside Flower.
+- Turns a spent rate limit into a pause of the integration and a re-queue for after the reset.
 - Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
   exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
 - Ends the job `failed` with the reason on a fatal error or when retries run out.
+- The control tasks (etl/ops/tasks.py) inherit the same decisions; they have no job to record or
+  fail.
 - Runs under the tenant of the job it is about (row-level security): its run records and every
   session the stage function opens are scoped to that tenant.
 """
@@ -12,18 +16,20 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
-from kombu.exceptions import OperationalError as BrokerError
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from etl.broker.publish import BROKER_UNREACHABLE
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope, tenant_context
+from etl.errors import DomainError
 from etl.jobs.lifecycle import fail_job
-from etl.models import EtlJob
+from etl.models import EtlJob, Integration
 from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,8 @@ def public_message(exc: BaseException) -> str:
     Those stay in the worker's log, with the task id to find them by."""
     if isinstance(exc, SourceError):
         return exc.message
+    if isinstance(exc, DomainError):  # written for the people who use the product
+        return str(exc)
     if isinstance(exc, SoftTimeLimitExceeded):
         return "the task exceeded its time limit"
     if isinstance(exc, (OperationalError, InterfaceError)):
@@ -89,6 +97,9 @@ def tenant_of_job(job_id: str) -> uuid.UUID | None:
 
 
 class EtlTask(Task):
+    """The app's task class. A task hands its work to run_stage (a stage of a job) or run_work (a
+    control task, see etl.ops.tasks.ControlTask), which decide what every failure means."""
+
     abstract = True
     acks_late = True
     reject_on_worker_lost = True
@@ -101,27 +112,42 @@ class EtlTask(Task):
     # --- execution --------------------------------------------------------------------------
 
     def run_stage(self, job_id: str, fn, *args):
-        """Run a stage function under the job's tenant; classify its failure once."""
+        """Run a stage function of the job `job_id` (the task's first argument) under its tenant."""
         if self._delivered_too_often(job_id):
             return None
+        return self.run_work(fn, *args)
+
+    def run_work(self, fn, *args):
+        """Run the task's work, and decide here, once for every task, what its failure means:
+        - a spent rate limit (RateLimited): not a failure; the integration is paused and the same
+          work published again for after the reset (None is returned);
+        - a retriable source failure (429, 5xx, connection), an unavailable database, the soft time
+          limit: a retry after a backoff, up to max_retries, then a failure;
+        - a fatal source failure (other 4xx), a refusal (a DomainError) or any other error: a failure.
+        A failure ends the job `failed` with its reason, before the exception propagates."""
         try:
             with tenant_context(self._job_tenant()):
                 return fn(*args)
         except RateLimited as exc:
+            self._pause_integration(exc.retry_after)
             self._requeue_after_pause(exc)
             return None
         except RetriableError as exc:
-            self._retry_or_fail(job_id, exc, exc.message, exc.retry_after)
+            self._retry_or_fail(exc, exc.message, exc.retry_after)
         except (OperationalError, InterfaceError) as exc:
-            self._retry_or_fail(job_id, exc, public_message(exc), None)
+            self._retry_or_fail(exc, public_message(exc), None)
         except SoftTimeLimitExceeded as exc:  # a slow source or database: try again, bounded
-            self._retry_or_fail(job_id, exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
+            self._retry_or_fail(exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
         except FatalError as exc:
-            self._fail(job_id, exc.message, status=exc.status, url=exc.url)
+            self._fail(exc.message, status=exc.status, url=exc.url)
+            raise
+        except DomainError as exc:  # a refusal in words (a reconcile refused ...), not a bug: no traceback
+            log.error("task %s (%s %s) refused: %s", self.request.id, self.name, self.request.args, exc)
+            self._fail(str(exc))
             raise
         except Exception as exc:
-            log.exception("task %s of job %s failed", self.request.id, job_id)
-            self._fail(job_id, public_message(exc))
+            log.exception("task %s (%s %s) failed", self.request.id, self.name, self.request.args)
+            self._fail(public_message(exc))
             raise
 
     def _delivered_too_often(self, job_id: str) -> bool:
@@ -134,21 +160,42 @@ class EtlTask(Task):
         limit = get_settings().max_deliveries
         if deliveries <= limit:
             return False
-        self._fail(job_id, f"{self.name} was delivered {deliveries} times and its worker never finished it (killed or "
-                           f"out of memory each time, ETL_MAX_DELIVERIES is {limit}); the job stops here")
+        self._fail(f"{self.name} was delivered {deliveries} times and its worker never finished it (killed or "
+                   f"out of memory each time, ETL_MAX_DELIVERIES is {limit}); the job stops here")
         return True
 
     def publish_or_requeue(self, publish, *args) -> None:
         """Publish a stage's follow-ups after its commit. The publish retries by the app's
         task_publish_retry_policy (about 30 s); a broker that stays away longer must not lose them:
         the message goes back to the queue instead of being acked, and its redelivery re-publishes
-        what the committed state implies (etl.pipeline.implied_follow_ups). Never a job failure."""
+        what the committed state implies (etl.pipeline.checkpoints.implied_follow_ups). Never a job
+        failure."""
         try:
             publish(*args)
-        except (BrokerError, OSError) as exc:
+        except BROKER_UNREACHABLE as exc:
             log.warning("task %s could not publish its follow-ups (%s); it will be redelivered", self.request.id,
                         exc.__class__.__name__)
             raise Reject(exc, requeue=True) from exc
+
+    def _pause_integration(self, seconds: float | None) -> None:
+        """An integration whose rate limit is spent makes no request until the reset: every task of
+        it re-queues itself meanwhile (etl.pipeline.extract.wait_while_paused); other integrations
+        keep running. Best effort: a pause that cannot be written costs the source a request."""
+        if not seconds:
+            return
+        until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        job_integration = select(EtlJob.integration_id).where(EtlJob.id == uuid.UUID(self._job_id()))
+        try:
+            with tenant_context(self._job_tenant()), session_scope() as session:
+                session.execute(
+                    update(Integration).where(Integration.id == job_integration.scalar_subquery())
+                    # a pause already written (re-raised by wait_while_paused) is not written again
+                    .where((Integration.paused_until.is_(None))
+                           | (Integration.paused_until < until - timedelta(seconds=1)))
+                    .values(paused_until=until)
+                )
+        except Exception:  # the database itself may be what failed
+            log.exception("could not pause the integration of job %s", self._job_id())
 
     def _requeue_after_pause(self, exc: RateLimited) -> None:
         """A spent rate limit is not a failure: the same work is published again for after the
@@ -163,16 +210,18 @@ class EtlTask(Task):
         self.apply_async(args=self.request.args, kwargs=self.request.kwargs, countdown=countdown,
                          queue=(self.request.delivery_info or {}).get("routing_key"))  # same lane
 
-    def _retry_or_fail(self, job_id: str, exc: Exception, message: str, retry_after: float | None):
+    def _retry_or_fail(self, exc: Exception, message: str, retry_after: float | None):
         retries = self.request.retries
         if retries >= self.max_retries:
-            self._fail(job_id, f"gave up after {retries} retries: {message}")
+            self._fail(f"gave up after {retries} retries: {message}")
             raise exc
         countdown = backoff_seconds(retries, retry_after)
         log.warning("task %s retry %s in %.1fs: %s", self.request.id, retries + 1, countdown, message)
         raise self.retry(exc=exc, countdown=countdown, max_retries=self.max_retries)
 
-    def _fail(self, job_id: str, message: str, **details) -> None:
+    def _fail(self, message: str, **details) -> None:
+        """End the task's job `failed` with the reason (the job is the task's first argument)."""
+        job_id = self._job_id()
         # The run record says why before the job shows failed: whoever reads the failed job (its
         # own waiter, the dashboard) finds the cause in its task runs, not a run still `started`.
         self._record(FINISH_RUN, state="failed", error=message[:2000], task_id=self.request.id,
@@ -183,11 +232,14 @@ class EtlTask(Task):
         except Exception:  # the database itself may be what failed
             log.exception("could not mark job %s failed", job_id)
 
+    def _job_id(self) -> str:
+        return str(self.request.args[0])
+
     def _job_tenant(self) -> uuid.UUID | None:
         """The tenant of the job this task is about (its first argument), looked up once per task;
         None when the job is gone (its sessions then see nothing)."""
         if not hasattr(self.request, "job_tenant"):
-            self.request.job_tenant = tenant_of_job(str(self.request.args[0]))
+            self.request.job_tenant = tenant_of_job(self._job_id())
         return self.request.job_tenant
 
     # --- etl_task_runs ----------------------------------------------------------------------

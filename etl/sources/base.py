@@ -30,7 +30,6 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from etl.sources.http import FatalError
@@ -199,9 +198,6 @@ class Source(ABC):
             raise ValueError(f"unknown entities {sorted(unknown)}; a {what} integration has {known}")
 
 
-SKIP_COLUMNS = {"id", "loaded_at"}
-
-
 # What PostgreSQL can hold in each integer type. A source may send anything in a field we load into
 # one (a GitHub PR "number" past 2**31): the upsert casts a whole batch at once, so one such value
 # would fail every record of the batch, and the job with it.
@@ -254,6 +250,10 @@ def _shown(value) -> str:
 
 @dataclass(frozen=True)
 class LoadSpec:
+    """How a source's staged rows land in one final table: the table, its natural key, and for
+    child rows the parent whose set they replace. The SQL is generated from it in
+    etl/pipeline/load.py, the one place final tables are written."""
+
     table: Table
     key: tuple[str, ...]
     # Child rows replace the parent's set: rows of a loaded parent that are no longer staged go.
@@ -263,37 +263,6 @@ class LoadSpec:
     @property
     def name(self) -> str:
         return self.table.name
-
-    def columns(self) -> list[str]:
-        return [c.name for c in self.table.columns if c.name not in SKIP_COLUMNS and c.name not in self.derived]
-
-    def upsert_sql(self) -> str:
-        cols = self.columns()
-        dialect = postgresql.dialect()
-        defs = ", ".join(f"{c} {self.table.c[c].type.compile(dialect=dialect)}" for c in cols)
-        updatable = [c for c in cols if c not in self.key]
-        names = ", ".join(cols)
-        stamp = ", loaded_at = now()" if "loaded_at" in self.table.c else ""
-        return f"""
-            INSERT INTO {self.name} AS t ({names})
-            SELECT {", ".join(f"x.{c}" for c in cols)} FROM etl_batches b, jsonb_to_recordset(b.staged -> '{self.name}') AS x({defs})
-            WHERE b.id = :batch_id
-            ON CONFLICT ({", ".join(self.key)}) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)}{stamp}
-            WHERE ({", ".join(f"t.{c}" for c in updatable)}) IS DISTINCT FROM
-                  ({", ".join(f"EXCLUDED.{c}" for c in updatable)})
-        """
-
-    def prune_sql(self) -> str | None:
-        # Arrays come from Python: a subquery on the batch's JSONB here would be re-run per row.
-        if not self.parent:
-            return None
-        fk = self.parent[2]
-        return f"""
-            DELETE FROM {self.name}
-            WHERE tenant_id = :tenant_id AND integration_id = :integration_id
-              AND {fk} = ANY(:parents) AND NOT (external_id = ANY(:keep))
-        """
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from etl.models import EtlTaskRun, PullRequest, RawExtractionData
+from etl.crypto import encrypt_credentials
+from etl.models import EtlTaskRun, Integration, PullRequest, RawExtractionData
 from etl.pipeline.task_base import public_message
 from tests.scopes import session_scope
-from tests.waiting import wait_for_job
+from tests.waiting import run_sync, wait_for_job
 
 pytestmark = pytest.mark.usefixtures("workers")
 
@@ -66,9 +67,6 @@ def test_an_internal_error_names_its_class_not_its_text():
 def test_stored_credentials_no_header_can_carry_fail_in_words(api_client, jira_integration):
     """Credentials stored before they were checked (a token with `€`): the connection test and the
     sync say what to fix instead of a 500 and an internal error."""
-    from etl.crypto import encrypt_credentials
-    from etl.models import Integration
-    from tests.waiting import run_sync
 
     tenant_id, key, integration_id, fake = jira_integration(issues=5, flavor="dc")  # a bearer token, sent as is
     with session_scope() as s:

@@ -16,14 +16,16 @@ from sqlalchemy import select, update
 
 from etl.broker.publish import publish_extract
 from etl.config import get_settings
-from etl.db import get_sessionmaker
+from etl.db import get_sessionmaker, tenant_context
 from etl.jobs.lifecycle import create_job, start_job
 from etl.models import EtlJob, Integration, SyncState, WorkItem
 from etl.ops.reaper import reap
 from etl.ops.reconcile import ReconcileRefused, reconcile, request_due
 from etl.ops.scheduling import Schedule, dispatch_due, set_schedule
+from etl.pipeline.extract import extract_page
 from etl.sources.http import RetriableError
 from etl.sources.jira import client as jira_client
+from tests.cli.test_cli import add_jira, etl, etl_command, unique
 from tests.scopes import session_scope
 from tests.waiting import run_sync, wait_for_job
 
@@ -169,7 +171,7 @@ def test_update_inside_the_overlap_window_between_syncs_is_picked_up(jira_integr
     assert second.status == "succeeded"
     assert (second.extracted, second.loaded) == (1, 1)
     got = items(integration_id)[key]
-    assert (got.updated_at, got.source_status) == (at, fake.expected(key)["status"])
+    assert (got.updated, got.source_status) == (at, fake.expected(key)["status"])
     assert watermark(integration_id) == mark, "an older update never moves the watermark back"
 
 
@@ -193,7 +195,7 @@ def test_update_made_while_a_sync_runs_is_picked_up_by_the_next_sync(jira_integr
     added = fake.add_issues(2)
     second = wait_for_job(job_id)
     assert second.status == "succeeded"
-    assert items(integration_id)[lagged].updated_at != fake.expected(lagged)["updated"], \
+    assert items(integration_id)[lagged].updated != fake.expected(lagged)["updated"], \
         "precondition: the running sync did not see the lagged update"
 
     fake.faults.clear()
@@ -202,7 +204,7 @@ def test_update_made_while_a_sync_runs_is_picked_up_by_the_next_sync(jira_integr
     got = items(integration_id)
     for key in [*during, lagged, *added]:
         exp = fake.expected(key)
-        assert (got[key].updated_at, got[key].source_status) == (exp["updated"], exp["status"]), key
+        assert (got[key].updated, got[key].source_status) == (exp["updated"], exp["status"]), key
     assert len(got) == 402
 
 
@@ -231,16 +233,13 @@ def test_full_sync_rereads_everything_and_replaces_the_watermark(jira_integratio
 
 
 def test_job_whose_messages_were_lost_is_redriven_to_success(jira_integration):
-    from etl.db import tenant_context
-    from etl.pipeline import extract
-
     tenant_id, _, integration_id, fake = jira_integration(issues=250)
     with session_scope() as s:
         job, batch_ids = create_job(s, s.get(Integration, integration_id), trigger="api")
     # The first page is extracted but its transform/load messages and the next page's are lost
     # (the follow-ups are never published), as when a worker dies and the queue is purged.
     with tenant_context(tenant_id):  # as the extract task runs it: under the job's tenant
-        follow = extract.extract_page(batch_ids[0])
+        follow = extract_page(batch_ids[0])
     assert follow.extract and follow.process
 
     stalled_at = utcnow() + timedelta(seconds=get_settings().reaper_stall_seconds + 5)
@@ -435,8 +434,6 @@ def test_cron_in_a_time_zone_keeps_local_time_across_daylight_saving(jira_integr
 
 
 def test_cli_schedule_sets_changes_and_refuses_invalid_cron(fake_jira, database):
-    from tests.cli.test_cli import add_jira, etl, etl_command, unique
-
     tenant = unique("sched")
     assert etl("tenants", "create", tenant)[0] == 0
     fake = fake_jira(issues=5)

@@ -1,4 +1,4 @@
-"""A job someone is waiting for is not queued behind a scheduled backfill (etl/lanes.py)."""
+"""A job someone is waiting for is not queued behind a scheduled backfill (etl/broker/lanes.py)."""
 from __future__ import annotations
 
 import time

@@ -13,8 +13,18 @@ import pytest
 from sqlalchemy import func, select, text
 
 from etl.db import get_sessionmaker
-from etl.jobs.lifecycle import start_job
-from etl.models import EtlJob, EtlTaskRun, RawExtractionData, Wit, WitMapping, WorkItem, WorkItemTransition
+from etl.jobs.lifecycle import start_job, start_reprocess
+from etl.models import (
+    EtlJob,
+    EtlTaskRun,
+    RawExtractionData,
+    Status,
+    StatusMapping,
+    Wit,
+    WitMapping,
+    WorkItem,
+    WorkItemTransition,
+)
 from tests.scopes import server_connection, session_scope
 from tests.waiting import run_sync, wait_for_job
 
@@ -290,9 +300,6 @@ def test_jira_data_center_offset_pagination_and_bearer_token(jira_integration):
 
 
 def test_reprocess_applies_a_changed_mapping_without_calling_the_source(jira_integration, db):
-    from etl.jobs.lifecycle import start_reprocess
-    from etl.models import Status, StatusMapping
-
     tenant_id, _, integration_id, fake = jira_integration(issues=600)
     assert run_sync(tenant_id, integration_id).status == "succeeded"
     blocked = [k for k in fake.issue_keys() if fake.expected(k)["status"] == "Blocked"]

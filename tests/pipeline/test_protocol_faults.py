@@ -11,6 +11,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from etl.db import get_sessionmaker
+from etl.jobs.lifecycle import start_job
 from etl.models import WorkItem
 from tests.faults import publishing_to
 from tests.scopes import session_scope
@@ -65,9 +67,6 @@ def impatient_workers(make_workers, database):
     ("503", "-> 503"),
 ])
 def test_a_page_that_stays_bad_fails_the_job_naming_it(impatient_workers, jira_integration, fault, reason):
-    from etl.db import get_sessionmaker
-    from etl.jobs.lifecycle import start_job
-
     tenant_id, _, integration_id, fake = jira_integration(issues=ISSUES)
     fake.faults.add(fault, path_contains="/search", times=None)
     with publishing_to(impatient_workers):
