@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import anyio
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
@@ -138,11 +138,9 @@ def retry(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, request: 
     original = _own_job(session, tenant_id, job_id)
     integration_id = original.integration_id
     session.close()  # retry_job opens its own sessions and may block on the broker
-    # NothingToRetry (422), TooManyActiveJobs (429) and BrokerUnavailable (503) are answered by api.errors.
+    # NotFound (404), NothingToRetry (422), TooManyActiveJobs (429) and BrokerUnavailable (503) are answered by api.errors.
     try:
         new_id = retry_job(get_sessionmaker(), job_id, tenant_id, trigger="api")
-    except LookupError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except JobStillActive as exc:
         return _conflict(str(exc), original.status, job_id)
     except ActiveJobExists as exc:

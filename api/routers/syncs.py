@@ -33,12 +33,10 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
     # sessions; give the request's connection back to the pool first so that concurrent triggers
     # never hold two connections each.
     session.close()
-    # TooManyActiveJobs (429) and BrokerUnavailable (503, with the failed job's id) are answered by api.errors.
+    # NotFound (404), TooManyActiveJobs (429) and BrokerUnavailable (503, with the failed job's id) are answered by api.errors.
     try:
         job_id = start_job(get_sessionmaker(), body.integration_id, tenant_id, body.kind, trigger="api",
                            entities=body.entities)
-    except LookupError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"integration {body.integration_id} not found") from None
     except ActiveJobExists as exc:
         conflict = ActiveJobConflict(
             detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope
-from etl.models import JOB_FINAL_STATUSES
+from etl.jobs.lifecycle import last_task_error
+from etl.models import JOB_FINAL_STATUSES, EtlJob
 
 POLL_SECONDS = 0.5
 
@@ -108,9 +109,6 @@ def job_dict(job) -> dict:
 
 def read_job(job_id: uuid.UUID, last_error: bool = False) -> dict | None:
     """The job as a dict; with last_error, also the newest task-run error (why a job is stuck)."""
-    from etl.jobs.lifecycle import last_task_error
-    from etl.models import EtlJob
-
     with operator_session() as s:
         job = s.get(EtlJob, job_id)
         if job is None:

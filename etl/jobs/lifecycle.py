@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from etl.broker.publish import BROKER_UNREACHABLE, publish_extract, publish_process, publish_reconcile
 from etl.config import get_settings
 from etl.db import get_sessionmaker, scope_to_tenant, session_scope, tenant_sessionmaker
-from etl.errors import Conflict, TooMany, Unavailable
+from etl.errors import Conflict, NotFound, TooMany, Unavailable
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources.registry import get_source, supports_reconcile
 
@@ -90,17 +90,22 @@ def create_job(
     return job, [b.id for b in batches]
 
 
+def _tenant_integration(session: Session, tenant_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
+    """The tenant's integration, in a session scoped to that tenant (NotFound otherwise)."""
+    scope_to_tenant(session, tenant_id)
+    integration = session.scalar(
+        select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id))
+    if integration is None:
+        raise NotFound(f"integration {integration_id} not found")
+    return integration
+
+
 def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, kind: str = "incremental",
               trigger: str = "api", entities: list[str] | None = None) -> uuid.UUID:
     """Create a job, commit, then publish. If the broker cannot be reached the job ends failed with
     that reason and BrokerUnavailable is raised, so nothing stays queued forever."""
     with session_factory() as session:
-        scope_to_tenant(session, tenant_id)
-        integration = session.scalar(
-            select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
-        )
-        if integration is None:
-            raise LookupError(f"integration {integration_id} not found")
+        integration = _tenant_integration(session, tenant_id, integration_id)
         if trigger == "api":  # what a tenant starts itself is capped; an operator's CLI is not
             _refuse_over_active_job_cap(session, tenant_id)
         job, batch_ids = create_job(session, integration, kind, trigger, entities)
@@ -159,12 +164,7 @@ def start_reprocess(session_factory, integration_id: uuid.UUID, tenant_id: uuid.
                     raw_ids: list[int] | None = None, trigger: str = "api") -> uuid.UUID:
     """Create a reprocess job, commit, then publish its transform + load chains."""
     with session_factory() as session:
-        scope_to_tenant(session, tenant_id)
-        integration = session.scalar(
-            select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
-        )
-        if integration is None:
-            raise LookupError(f"integration {integration_id} not found")
+        integration = _tenant_integration(session, tenant_id, integration_id)
         job, batch_ids = create_reprocess_job(session, integration, raw_ids, trigger)
         session.commit()
         job_id = job.id

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from etl.db import scope_to_tenant
-from etl.errors import Conflict, Invalid
+from etl.errors import Conflict, Invalid, NotFound
 from etl.jobs.lifecycle import (
     JOB_KINDS,
     ActiveJobExists,
@@ -47,13 +47,13 @@ def retry_job(session_factory, job_id, tenant_id: uuid.UUID, trigger: str = "api
       a job succeeds, so it re-reads everything the lost one would have);
     - a `partial` job: a reprocess of the raw records that failed in it;
     - a `failed` or `cancelled` reprocess: a reprocess of its records that were not loaded.
-    Raises LookupError (no such job for the tenant), JobStillActive, NothingToRetry (it succeeded, or
+    Raises NotFound (no such job for the tenant), JobStillActive, NothingToRetry (it succeeded, or
     nothing it left undone remains), ActiveJobExists (the integration is busy), BrokerUnavailable."""
     with session_factory() as session:
         scope_to_tenant(session, tenant_id)
         job = session.scalar(select(EtlJob).where(EtlJob.id == job_id, EtlJob.tenant_id == tenant_id))
         if job is None:
-            raise LookupError(f"job {job_id} not found")
+            raise NotFound(f"job {job_id} not found")
         if job.status in ("queued", "running"):
             raise JobStillActive(f"job {job_id} is still {job.status}: cancel it or wait for it to end")
         if job.status == "succeeded":
