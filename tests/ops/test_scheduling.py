@@ -171,7 +171,7 @@ def test_update_inside_the_overlap_window_between_syncs_is_picked_up(jira_integr
     assert second.status == "succeeded"
     assert (second.extracted, second.loaded) == (1, 1)
     got = items(integration_id)[key]
-    assert (got.updated, got.source_status) == (at, fake.expected(key)["status"])
+    assert (got.updated_at, got.source_status) == (at, fake.expected(key)["status"])
     assert watermark(integration_id) == mark, "an older update never moves the watermark back"
 
 
@@ -195,7 +195,7 @@ def test_update_made_while_a_sync_runs_is_picked_up_by_the_next_sync(jira_integr
     added = fake.add_issues(2)
     second = wait_for_job(job_id)
     assert second.status == "succeeded"
-    assert items(integration_id)[lagged].updated != fake.expected(lagged)["updated"], \
+    assert items(integration_id)[lagged].updated_at != fake.expected(lagged)["updated"], \
         "precondition: the running sync did not see the lagged update"
 
     fake.faults.clear()
@@ -204,7 +204,7 @@ def test_update_made_while_a_sync_runs_is_picked_up_by_the_next_sync(jira_integr
     got = items(integration_id)
     for key in [*during, lagged, *added]:
         exp = fake.expected(key)
-        assert (got[key].updated, got[key].source_status) == (exp["updated"], exp["status"]), key
+        assert (got[key].updated_at, got[key].source_status) == (exp["updated"], exp["status"]), key
     assert len(got) == 402
 
 
