@@ -8,7 +8,7 @@ const STAGE_WORDS: Record<string, string> = {
   load: "While loading records",
   broker: "The work could not be queued",
   reaper: "The job's work was lost",
-  cancel: "Cancelled",
+  cancel: "Stopped",
   reconcile: "Records are missing",
 };
 

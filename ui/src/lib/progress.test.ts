@@ -36,5 +36,6 @@ describe("progressShare", () => {
     expect(progressShare(job({ counters: counters({ extracted: 4, loaded: 1 }) }))).toBe(0.25);
     expect(progressShare(job({ progress: 0.5, counters: counters({ extracted: 4, loaded: 1 }) }))).toBe(0.5);
     expect(progressShare(job({ status: "succeeded" }))).toBe(1);
+    expect(progressShare(job({ status: "cancelled", counters: counters({ unchanged: 377, seen: 377 }) }))).toBe(0);
   });
 });

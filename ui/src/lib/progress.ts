@@ -52,6 +52,10 @@ export function progressText(job: Pick<Job, "status" | "kind" | "counters" | "ex
 /** Share done, for a bar; null when the total is not known yet (an indeterminate bar). */
 export function progressShare(job: Pick<Job, "status" | "counters"> & { progress?: number | null }): number | null {
   if (job.status === "queued") return 0;
+  if (job.status === "failed" || job.status === "cancelled") {
+    const c = job.counters;
+    return c.extracted > 0 ? Math.min(1, c.loaded / c.extracted) : 0;
+  }
   if (job.status !== "running") return 1;
   if (job.progress !== undefined && job.progress !== null) return job.progress;
   const c = job.counters;

@@ -291,7 +291,7 @@ export function JobDetail() {
 
       {error && (
         <section role="alert" className="rounded-lg border border-red-300 bg-red-50 p-4 text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100">
-          <h2 className="font-semibold">What went wrong</h2>
+          <h2 className="font-semibold">{data.status === "cancelled" ? "Why it stopped" : "What went wrong"}</h2>
           <p className="mt-1 text-sm break-words">{error}</p>
           {extras.length > 0 && (
             <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-4 text-xs">
