@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from api.errors import answer_domain_errors
 from api.routers import (
     api_keys,
+    auth,
     console,
     dashboard,
+    events,
     health,
     integrations,
     jobs,
@@ -69,7 +71,7 @@ app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
-for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, *MAPPINGS):
+for module in (pipeline, jobs, events, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
 console.mount(app)  # the console at / with its history fallback: after every other route
