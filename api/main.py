@@ -13,7 +13,10 @@ from fastapi.responses import JSONResponse
 from api.errors import answer_domain_errors
 from api.routers import (
     api_keys,
+    auth,
+    console,
     dashboard,
+    events,
     health,
     integrations,
     jobs,
@@ -68,9 +71,10 @@ app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
-for module in (pipeline, jobs, integrations, work_items, pull_requests, api_keys, tenants, *MAPPINGS):
+for module in (pipeline, jobs, events, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
+console.mount(app)  # the console at / with its history fallback: after every other route
 # Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with
 # 413 before the whole body is read.
 app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import anyio
 import orjson
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
@@ -29,33 +29,53 @@ EVENTS_KEEPALIVE_SECONDS = 15.0
 router = APIRouter(prefix="/etl/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=Page[Job], summary="Jobs, newest first")
+@router.get(
+    "",
+    response_model=Page[Job],
+    summary="Jobs, newest first",
+    description="Filters combine (all must hold); `status` may be repeated. A bad value answers 422 naming the "
+                "parameter and what it accepts.",
+    responses={422: {"model": Message, "description": "a filter's value is not one it accepts, or `until` is not "
+                                                      "after `since`"}},
+)
 def list_jobs(
     session: SessionDep,
     tenant_id: TenantId,
     page: PageDep,
-    status: Annotated[JobStatus | None, Query()] = None,
-    integration_id: Annotated[uuid.UUID | None, Query()] = None,
-    kind: Annotated[JobKindFilter | None, Query()] = None,
+    status: Annotated[list[JobStatus] | None, Query(
+        description="only jobs in these statuses; repeat the parameter for several: `?status=queued&status=running`",
+    )] = None,
+    integration_id: Annotated[uuid.UUID | None, Query(description="only the jobs of this integration")] = None,
+    kind: Annotated[JobKindFilter | None, Query(description="only jobs of this kind")] = None,
     trigger: Annotated[Trigger | None, Query(description="what started the job")] = None,
-    created_since: Annotated[UtcDateTime | None, Query(description="ISO 8601, e.g. 2025-01-31T00:00:00Z")] = None,
+    created_since: Annotated[UtcDateTime | None, Query(
+        description="the same as `since` (the older name); ISO 8601, e.g. 2025-01-31T00:00:00Z")] = None,
+    since: Annotated[UtcDateTime | None, Query(
+        description="only jobs created at or after this time; ISO 8601, e.g. 2025-01-31T00:00:00Z (no offset: UTC)")] = None,
+    until: Annotated[UtcDateTime | None, Query(
+        description="only jobs created before this time (exclusive); ISO 8601, e.g. 2025-02-01T00:00:00Z")] = None,
 ) -> Page[Job]:
+    if since is not None and until is not None and until <= since:
+        raise HTTPException(status_code=422, detail=f"until ({until.isoformat()}) must be after since ({since.isoformat()})")
     query = select(EtlJob).where(EtlJob.tenant_id == tenant_id)
     if status:
-        query = query.where(EtlJob.status == status)
+        query = query.where(EtlJob.status.in_(set(status)))
     if integration_id:
         query = query.where(EtlJob.integration_id == integration_id)
     if kind:
         query = query.where(EtlJob.kind == kind)
     if trigger:
         query = query.where(EtlJob.trigger == trigger)
-    if created_since is not None:
-        query = query.where(EtlJob.created_at >= created_since)
+    for start in (created_since, since):
+        if start is not None:
+            query = query.where(EtlJob.created_at >= start)
+    if until is not None:
+        query = query.where(EtlJob.created_at < until)
     rows, next_cursor = paginate(session, query, EtlJob.created_at, EtlJob.id, page)
     return Page[Job](items=[Job.from_row(job) for job in rows], next=next_cursor)
 
 
-def _progress(session, job: EtlJob) -> float | None:
+def job_progress(session, job: EtlJob) -> float | None:
     """Loaded pages over all pages. The total is known only once extraction has found every page."""
     if job.status == "queued":
         return 0.0
@@ -77,9 +97,14 @@ def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobD
     job = session.scalar(select(EtlJob).where(EtlJob.id == job_id, EtlJob.tenant_id == tenant_id))
     if job is None:
         raise NotFound(f"job {job_id} not found")
+    return job_detail(session, job)
+
+
+def job_detail(session, job: EtlJob) -> JobDetail:
+    """What GET /etl/jobs/{id} answers, and what the tenant-wide event stream carries (api/routers/events.py)."""
     return JobDetail.from_row(
         job,
-        progress=_progress(session, job),
+        progress=job_progress(session, job),
         task_runs=[TaskRun.model_validate(run) for run in job_task_runs(session, job.id)],
     )
 
@@ -164,7 +189,7 @@ def _snapshot(job_id: uuid.UUID, tenant_id: uuid.UUID) -> dict:
             "job_id": str(job.id),
             "status": job.status,
             "counters": JobCounters.model_validate(job).model_dump(),
-            "progress": _progress(session, job),
+            "progress": job_progress(session, job),
             "extraction_done": job.extraction_done,
             "error_details": job.error_details,
             "finished_at": job.finished_at.isoformat() if job.finished_at else None,

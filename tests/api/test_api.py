@@ -328,7 +328,7 @@ def test_bad_job_filters_are_422(api_client, make_tenant, query, field):
     _, key = make_tenant()
     r = api_client.get(f"/api/v1/etl/jobs?{query}", headers=auth(key))
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["query", field]
+    assert r.json()["detail"][0]["loc"][:2] == ["query", field]  # status may be repeated: its loc adds the index
 
 
 def test_bad_cursor_is_422(api_client, make_tenant):
