@@ -12,14 +12,13 @@ from collections import Counter
 from datetime import timedelta
 
 import anyio
-import orjson
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import Principal, PrincipalDep, SessionDep
-from api.routers.jobs import job_detail, job_progress
+from api.routers.jobs import job_detail, job_progress, sse_frame
 from api.schemas.common import Message
 from api.schemas.jobs import JobCounters
 from etl.db import get_sessionmaker, scope_to_tenant
@@ -99,7 +98,8 @@ class JobWatch:
         with self._session() as session:
             jobs = self._jobs(session)
             self.sent = {job.id: self._state(session, job) for job in jobs}
-            return {"jobs": [job_detail(session, job).model_dump(mode="json") for job in jobs]}
+            return {"jobs": [job_detail(session, job, progress=self.sent[job.id][2]).model_dump(mode="json")
+                             for job in jobs]}
 
     def changes(self) -> list[tuple[str, dict]]:
         """(event, data) for each job created, changed or ended since the last call."""
@@ -114,7 +114,7 @@ class JobWatch:
                 if state == before:
                     continue
                 self.sent[job.id] = state
-                data = {"job": job_detail(session, job).model_dump(mode="json")}
+                data = {"job": job_detail(session, job, progress=state[2]).model_dump(mode="json")}
                 if before is None:
                     events.append(("job_created", data))
                 if job.status in JOB_FINAL_STATUSES:
@@ -127,13 +127,9 @@ class JobWatch:
         return events
 
 
-def _sse(event: str, data: dict, event_id: int) -> bytes:
-    return b"event: %s\nid: %d\ndata: %s\n\n" % (event.encode(), event_id, orjson.dumps(data))
-
-
 async def _tenant_events(request: Request, watch: JobWatch):
     event_id = 1
-    yield _sse("snapshot", await anyio.to_thread.run_sync(watch.snapshot), event_id)
+    yield sse_frame("snapshot", await anyio.to_thread.run_sync(watch.snapshot), event_id)
     quiet = 0.0
     while True:
         await anyio.sleep(EVENTS_POLL_SECONDS)
@@ -143,7 +139,7 @@ async def _tenant_events(request: Request, watch: JobWatch):
         for event, data in await anyio.to_thread.run_sync(watch.changes):
             event_id += 1
             quiet = 0.0
-            yield _sse(event, data, event_id)
+            yield sse_frame(event, data, event_id)
         if quiet >= EVENTS_KEEPALIVE_SECONDS:  # a comment line keeps proxies from closing an idle stream
             yield b": keep-alive\n\n"
             quiet = 0.0

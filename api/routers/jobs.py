@@ -100,11 +100,12 @@ def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobD
     return job_detail(session, job)
 
 
-def job_detail(session, job: EtlJob) -> JobDetail:
-    """What GET /etl/jobs/{id} answers, and what the tenant-wide event stream carries (api/routers/events.py)."""
+def job_detail(session, job: EtlJob, progress: float | None = None) -> JobDetail:
+    """What GET /etl/jobs/{id} answers, and what the tenant-wide event stream carries (api/routers/events.py,
+    which passes the progress it has just read)."""
     return JobDetail.from_row(
         job,
-        progress=job_progress(session, job),
+        progress=job_progress(session, job) if progress is None else progress,
         task_runs=[TaskRun.model_validate(run) for run in job_task_runs(session, job.id)],
     )
 
@@ -196,7 +197,8 @@ def _snapshot(job_id: uuid.UUID, tenant_id: uuid.UUID) -> dict:
         }
 
 
-def _sse(event: str, data: dict, event_id: int) -> bytes:
+def sse_frame(event: str, data: dict, event_id: int) -> bytes:
+    """One server-sent event (this job's stream and the tenant-wide one in api/routers/events.py)."""
     return b"event: %s\nid: %d\ndata: %s\n\n" % (event.encode(), event_id, orjson.dumps(data))
 
 
@@ -209,11 +211,11 @@ async def _job_events(request: Request, job_id: uuid.UUID, tenant_id: uuid.UUID,
         state = {k: snapshot[k] for k in ("status", "counters", "progress", "extraction_done")}
         if state != last:
             event_id += 1
-            yield _sse("progress", snapshot, event_id)
+            yield sse_frame("progress", snapshot, event_id)
             last, quiet = state, 0.0
         if snapshot["status"] in JOB_FINAL_STATUSES + ("deleted",):
             event_id += 1
-            yield _sse("end", snapshot, event_id)
+            yield sse_frame("end", snapshot, event_id)
             return
         if quiet >= EVENTS_KEEPALIVE_SECONDS:  # a comment line keeps proxies from closing an idle stream
             yield b": keep-alive\n\n"
