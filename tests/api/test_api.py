@@ -3,10 +3,6 @@ credentials, validation messages, triggering jobs, and a real uvicorn process wi
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -16,8 +12,8 @@ from sqlalchemy import select, update
 
 from etl.models import EtlJob, Integration, WorkItem, WorkItemTransition
 from etl.tenancy.integrations import credentials_of
+from tests.servers import running_api
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOKEN = "tok-" + uuid.uuid4().hex  # a token string that cannot appear in a response by chance
 # Nothing listens here: a job that a worker ever picks up fails fast instead of reaching out.
 CLOSED_URL = "http://127.0.0.1:1"
@@ -484,44 +480,12 @@ def test_work_item_detail_with_transitions_in_time_order(api_client, make_tenant
 # --- a real server with the broker down -----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server_without_broker(database, tmp_path):
-    port = _free_port()
-    log = open(tmp_path / "uvicorn.log", "wb")
     env = {**os.environ, "ETL_BROKER_URL": "amqp://guest:guest@127.0.0.1:1//",
            "ETL_DATABASE_URL": os.environ["ETL_DATABASE_URL"]}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"uvicorn did not start: {(tmp_path / 'uvicorn.log').read_text()[-3000:]}")
-            time.sleep(0.1)
+    with running_api(env, tmp_path / "uvicorn.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_broker_down_answers_503_and_fails_the_job(server_without_broker, api_client, make_tenant, db):

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -21,6 +16,7 @@ from etl.db import get_sessionmaker
 from etl.jobs.lifecycle import start_job
 from etl.tenancy.keys import SCOPE_READ, issue_api_key
 from tests.scopes import session_scope
+from tests.servers import running_api
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "console"
@@ -35,41 +31,11 @@ EXPECTED_CONSOLE_ERRORS = re.compile(r"Failed to load resource: the server respo
 pytestmark = pytest.mark.usefixtures("workers")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def console_url(database, tmp_path_factory):
     """The API (and the console it serves) in a uvicorn process of its own, as an operator runs it."""
-    port = _free_port()
-    logfile = tmp_path_factory.mktemp("console") / "uvicorn.log"
-    log = open(logfile, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start: {logfile.read_text()[-3000:]}")
-            time.sleep(0.1)
+    with running_api(os.environ.copy(), tmp_path_factory.mktemp("console") / "uvicorn.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")
