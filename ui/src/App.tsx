@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { BrowserRouter, Route, Routes, useLocation } from "react-router";
 import { keys } from "./api/cache";
 import { ApiError, type ApiClient } from "./api/client";
@@ -15,6 +15,16 @@ import { JobDetail } from "./pages/JobDetail";
 import { Jobs } from "./pages/Jobs";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
+
+// Each area is its own chunk, fetched when first visited: the first screen loads only the shell,
+// Home and Jobs.
+const Integrations = lazy(() => import("./pages/integrations"));
+const Mappings = lazy(() => import("./pages/mappings"));
+const RawData = lazy(() => import("./pages/raw"));
+const Data = lazy(() => import("./pages/data"));
+const Queues = lazy(() => import("./pages/queues"));
+const Keys = lazy(() => import("./pages/keys"));
+const Preferences = lazy(() => import("./pages/preferences"));
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -34,12 +44,21 @@ function Pages() {
   const location = useLocation();
   return (
     <ErrorBoundary key={location.pathname}>
-      <Routes>
-        <Route path="/" element={<Home />} />
-        <Route path="/jobs" element={<Jobs />} />
-        <Route path="/jobs/:id" element={<JobDetail />} />
-        <Route path="*" element={<NotFound />} />
-      </Routes>
+      <Suspense fallback={<Loading what="the page" />}>
+        <Routes>
+          <Route path="/" element={<Home />} />
+          <Route path="/integrations/*" element={<Integrations />} />
+          <Route path="/mappings/*" element={<Mappings />} />
+          <Route path="/jobs" element={<Jobs />} />
+          <Route path="/jobs/:id" element={<JobDetail />} />
+          <Route path="/raw/*" element={<RawData />} />
+          <Route path="/data/*" element={<Data />} />
+          <Route path="/queues/*" element={<Queues />} />
+          <Route path="/keys/*" element={<Keys />} />
+          <Route path="/preferences/*" element={<Preferences />} />
+          <Route path="*" element={<NotFound />} />
+        </Routes>
+      </Suspense>
     </ErrorBoundary>
   );
 }

@@ -59,6 +59,19 @@ function ThemePicker() {
   );
 }
 
+/** The areas of the console, in the order an admin meets them: connect, map, watch, inspect. */
+const NAV: readonly (readonly [string, string])[] = [
+  ["/", "Home"],
+  ["/integrations", "Integrations"],
+  ["/mappings", "Mappings"],
+  ["/jobs", "Jobs"],
+  ["/raw", "Raw data"],
+  ["/data", "Data"],
+  ["/queues", "Queues"],
+  ["/keys", "API keys"],
+  ["/preferences", "Preferences"],
+];
+
 const navClass = ({ isActive }: { isActive: boolean }) =>
   `rounded-md px-2.5 py-1 text-sm font-medium ${
     isActive
@@ -75,13 +88,12 @@ export function Shell({ children }: { children: ReactNode }) {
       <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
         <div className="mx-auto flex max-w-[1400px] flex-wrap items-center gap-x-6 gap-y-2 px-5 py-2.5">
           <span className="font-semibold">pulse-etl</span>
-          <nav aria-label="Main" className="flex gap-1">
-            <NavLink to="/" end className={navClass}>
-              Home
-            </NavLink>
-            <NavLink to="/jobs" className={navClass}>
-              Jobs
-            </NavLink>
+          <nav aria-label="Main" className="flex flex-wrap gap-1">
+            {NAV.map(([to, label]) => (
+              <NavLink key={to} to={to} end={to === "/"} className={navClass}>
+                {label}
+              </NavLink>
+            ))}
           </nav>
           <div className="ml-auto flex flex-wrap items-center gap-4">
             <LiveIndicator state={live} />
