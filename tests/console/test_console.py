@@ -5,79 +5,18 @@ a 1280x800 window without sideways scrolling, and no console errors. A screensho
 saved under test-artifacts/console/ (CI keeps that folder)."""
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 
 from etl.db import get_sessionmaker
 from etl.jobs.lifecycle import start_job
 from etl.tenancy.keys import SCOPE_READ, issue_api_key
+from tests.console.browser import no_sideways_scroll, shot, sign_in
 from tests.scopes import session_scope
-from tests.servers import running_api
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "console"
-CHROMIUM = os.environ.get("PULSE_CHROMIUM", "/usr/bin/chromium")
-# As root, in a closed network: no sandbox, and none of Chromium's own background connections.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-# Chromium logs every 4xx answer as a console error; the steps that expect one (a wrong key, a
-# cancel that races the job's end) are the only ones allowed.
-EXPECTED_CONSOLE_ERRORS = re.compile(r"Failed to load resource: the server responded with a status of (401|409)")
 
 pytestmark = pytest.mark.usefixtures("workers")
-
-
-@pytest.fixture(scope="module")
-def console_url(database, tmp_path_factory):
-    """The API (and the console it serves) in a uvicorn process of its own, as an operator runs it."""
-    with running_api(os.environ.copy(), tmp_path_factory.mktemp("console") / "uvicorn.log") as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no browser at {CHROMIUM}: install Debian's chromium (apt-get install chromium), as .ci/run does")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, console_url):
-    """A fresh 1280x800 tab that records console errors; the test fails on any it did not expect."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=console_url)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
-    unexpected = [e for e in errors if not EXPECTED_CONSOLE_ERRORS.search(e)]
-    assert not unexpected, f"console errors: {unexpected}"
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, key: str) -> None:
-    page.goto("/")
-    page.get_by_label("API key or token").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("tenant")).to_be_visible()
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 1280, f"the page is {width} px wide in a 1280 px window: something scrolls sideways"
 
 
 def test_sign_in_refuses_a_wrong_key_then_shows_the_tenant(page, make_tenant):

@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { createContext, useContext } from "react";
+import { preferences } from "../lib/preferences";
 import { keys } from "./cache";
 import type { ApiClient } from "./client";
 import type { Integration, Job, JobDetail, JobFilters, Me, Page } from "./types";
@@ -28,7 +29,6 @@ export function useWriteBlocked(): string | null {
   return me.scopes.includes("write") ? null : READ_ONLY_REASON;
 }
 
-export const PAGE_SIZE = 50;
 
 /** since/until in the URL are dates (YYYY-MM-DD, local); the API wants instants. */
 export function toApiFilters(filters: JobFilters): JobFilters {
@@ -49,7 +49,7 @@ export function useJobs(filters: JobFilters) {
   return useInfiniteQuery({
     queryKey: keys.jobList(filters),
     queryFn: ({ pageParam, signal }) =>
-      client.get<Page<Job>>("/api/v1/etl/jobs", { ...toApiFilters(filters), limit: PAGE_SIZE, cursor: pageParam }, signal),
+      client.get<Page<Job>>("/api/v1/etl/jobs", { ...toApiFilters(filters), limit: preferences().pageSize, cursor: pageParam }, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next,
   });

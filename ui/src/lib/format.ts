@@ -1,3 +1,5 @@
+import { preferences } from "./preferences";
+
 const NUMBER = new Intl.NumberFormat("en-US");
 
 export const n = (value: number | null | undefined) => NUMBER.format(value ?? 0);
@@ -20,7 +22,10 @@ export function duration(ms: number): string {
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  if (Number.isNaN(date.getTime())) return iso;
+  // In the zone the reader chose in Preferences, or this browser's own.
+  const zone = preferences().timeZone;
+  return date.toLocaleString(undefined, zone ? { timeZone: zone, timeZoneName: "short" } : undefined);
 }
 
 /** "5 min ago", "in 3 h": for times near now. */
