@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -44,3 +45,30 @@ def no_sideways_scroll(page: Page) -> None:
     assert width <= 1280, f"the page is {width} px wide in a 1280 px window: something scrolls sideways"
 
 
+
+
+class ApiContract:
+    """The API's routes as its OpenAPI document declares them, to check every call the console makes:
+    a path and method that exist, and only query parameters the route takes (FastAPI ignores an unknown
+    one silently, so a misspelt filter would show unfiltered data)."""
+
+    def __init__(self, spec: dict):
+        self.routes = []
+        for template, methods in spec["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+            for method, operation in methods.items():
+                params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+                self.routes.append((pattern, method.upper(), template, params))
+
+    def problem(self, method: str, url: str) -> str | None:
+        """What is wrong with this call, or None when the API documents it."""
+        parts = urlsplit(url)
+        if not parts.path.startswith("/api/v1/"):
+            return None
+        matches = [r for r in self.routes if r[0].match(parts.path) and r[1] == method]
+        if not matches:
+            return f"{method} {parts.path}: no such route in the API"
+        # The most specific template wins (a literal segment over a {parameter}).
+        _, _, template, params = max(matches, key=lambda r: r[2].count("/") * 100 - r[2].count("{"))
+        unknown = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)} - params)
+        return f"{method} {template}: query parameters the route does not take: {unknown}" if unknown else None

@@ -1,5 +1,6 @@
 """Fixtures of the browser tests: the API in a uvicorn process (module-wide), Debian's chromium, and
-a fresh 1280x800 tab per test that fails it on an unexpected console error."""
+a fresh 1280x800 tab per test that fails it on an unexpected console error or on a call to the API
+that its OpenAPI document does not declare."""
 from __future__ import annotations
 
 import os
@@ -8,8 +9,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, expected_console_errors
+from api.main import app
+from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, ApiContract, expected_console_errors
 from tests.servers import running_api
+
+API_CONTRACT = ApiContract(app.openapi())
 
 
 def pytest_configure(config):
@@ -41,6 +45,8 @@ def page(browser, console_url, request):
     errors: list[str] = []
     tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    calls: list[tuple[str, str]] = []
+    tab.on("request", lambda req: calls.append((req.method, req.url)))
     tab.set_default_timeout(30_000)
     yield tab
     context.close()
@@ -48,3 +54,7 @@ def page(browser, console_url, request):
     expected = expected_console_errors(*(marker.args if marker else ()))
     unexpected = [e for e in errors if not expected.search(e)]
     assert not unexpected, f"console errors: {unexpected}"
+    # Every call the console made is one the API documents (this replaces the old /dashboard page's
+    # static check of its script's routes).
+    problems = sorted({p for p in (API_CONTRACT.problem(method, url) for method, url in calls) if p})
+    assert not problems, f"the console called what the API does not document: {problems}"
