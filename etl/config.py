@@ -108,6 +108,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a rate limit; write it like 600/minute or 10/second;600/minute")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _explicit_driver(cls, value: str) -> str:
+        """A bare postgresql:// URL (what psql and the demo print) means psycopg2, the driver we
+        install: SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed."""
+        scheme, sep, rest = value.partition("://")
+        if sep and scheme in ("postgresql", "postgres"):
+            return f"postgresql+psycopg2://{rest}"
+        return value
+
     @field_validator("redis_url", mode="before")
     @classmethod
     def _redis_url(cls, value):

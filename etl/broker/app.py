@@ -5,16 +5,21 @@ from celery.signals import celeryd_after_setup
 import etl.broker.size_guard  # noqa: F401  (registers the message size guard)
 from etl.broker.lanes import SCHEDULED, STAGES, queue_for
 
-app = Celery("etl", task_cls="etl.pipeline.task_base:EtlTask")
-app.config_from_object("celeryconfig")
-if app.conf.broker_url.startswith("filesystem://"):
-    # Only `etl demo` runs on kombu's filesystem transport: other processes never load the patch.
-    from etl.broker import filesystem as fs_broker
-
-    fs_broker.install()
-# The stage tasks and the control tasks (schedule dispatcher, reaper, reconciliation), imported
+# The stage tasks and the control tasks (schedule dispatcher, reaper, reconciliation) are imported
 # when a worker or beat starts. Publishers send by name and need neither (etl/broker/publish.py).
-app.conf.include = ["etl.pipeline.tasks", "etl.ops.tasks"]
+app = Celery("etl", task_cls="etl.pipeline.task_base:EtlTask", include=["etl.pipeline.tasks", "etl.ops.tasks"])
+# Lazy: celeryconfig reads the settings (ETL_* variables, .env) on first use of app.conf, not on
+# import, so `etl --help` works and a bad setting is reported in one line by the command that needs it.
+app.config_from_object("celeryconfig")
+
+
+@app.on_after_configure.connect
+def _filesystem_transport(sender, **kwargs):
+    """Only `etl demo` runs on kombu's filesystem transport: other processes never load the patch."""
+    if sender.conf.broker_url.startswith("filesystem://"):
+        from etl.broker import filesystem as fs_broker  # the demo's transport patch, only when used
+
+        fs_broker.install()
 
 
 @celeryd_after_setup.connect

@@ -1,0 +1,46 @@
+"""An operator's first steps after the demo (issue 13): the CLI with the database URL psql uses, a
+`.env` copied from `.env.example`, and a server without the database. Each answers in one line that
+says what to fix, never a traceback."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+
+from tests.cli.test_cli import ROOT, etl_command
+
+
+def run(args: list[str], env: dict[str, str], cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([*etl_command(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+def fresh_shell() -> dict[str, str]:
+    """This process's environment without any ETL_* variable, as in a new terminal."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("ETL_")}
+
+
+def test_a_dotenv_copied_from_the_example_keeps_help_working_and_names_the_variable(tmp_path):
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    helped = run(["--help"], fresh_shell(), cwd=tmp_path)
+    assert helped.returncode == 0 and "Usage: etl" in helped.stdout, helped.stderr
+    failed = run(["tenants", "list"], fresh_shell(), cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ETL_SECRET_KEY" in lines[0], failed.stderr
+
+
+def test_the_cli_takes_the_bare_postgresql_url_psql_takes(database):
+    bare = "postgresql://" + database.split("://", 1)[1]
+    done = run(["tenants", "list", "--json"], {**os.environ, "ETL_DATABASE_URL": bare})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("{")
+
+
+def test_a_missing_database_is_told_apart_from_a_stopped_server(database):
+    url = database.rsplit("/", 1)[0] + f"/no_such_db_{uuid.uuid4().hex[:6]}"
+    done = run(["tenants", "list"], {**os.environ, "ETL_DATABASE_URL": url})
+    assert done.returncode == 1
+    assert "createdb" in done.stderr and "Start PostgreSQL" not in done.stderr, done.stderr
