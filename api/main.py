@@ -16,6 +16,7 @@ from api.routers import (
     auth,
     console,
     dashboard,
+    docs,
     events,
     health,
     integrations,
@@ -55,6 +56,8 @@ app = FastAPI(
                 "(or, when the server sets ETL_JWT_SECRET, an HS256 JWT with a `tenant_id` claim). "
                 "Admin keys also manage tenants; read-only keys (scope `read`) get 403 on anything but GET.",
     lifespan=lifespan,
+    docs_url=None,  # /docs and /redoc are api/routers/docs.py: their assets served here, not from a CDN
+    redoc_url=None,
 )
 
 
@@ -69,6 +72,7 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 answer_domain_errors(app)  # etl's refusals (etl.errors) as HTTP statuses, once for every route
 app.include_router(health.router)
 app.include_router(metrics.router)
+app.include_router(docs.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
 for module in (pipeline, jobs, events, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
