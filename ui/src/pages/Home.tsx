@@ -4,7 +4,7 @@ import { useOverview, type IntegrationFreshness, type Overview } from "../api/ov
 import { JOB_STATUSES } from "../api/types";
 import { StatusBadge } from "../components/StatusBadge";
 import { Empty, ErrorState, Loading } from "../components/States";
-import { dateTime, n, relative } from "../lib/format";
+import { dateTime, n, plural, relative } from "../lib/format";
 
 function NumberCard({ label, value, to, hint }: { label: string; value: number; to?: string; hint?: string }) {
   const body = (
@@ -44,7 +44,7 @@ function Numbers({ data }: { data: Overview }) {
         label="Unmapped values"
         value={data.unmapped.values}
         to="/mappings/unmapped"
-        hint={`${n(data.unmapped.issue_types)} issue types, ${n(data.unmapped.statuses)} statuses`}
+        hint={`${plural(data.unmapped.issue_types, "issue type")}, ${plural(data.unmapped.statuses, "status", "statuses")}`}
       />
     </ul>
   );
