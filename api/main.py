@@ -22,7 +22,9 @@ from api.routers import (
     integrations,
     jobs,
     metrics,
+    overview,
     pull_requests,
+    queues,
     raw_data,
     tenants,
     work_items,
@@ -75,7 +77,7 @@ app.include_router(metrics.router)
 app.include_router(docs.router)
 app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
-for module in (pipeline, jobs, events, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
+for module in (pipeline, jobs, events, overview, queues, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
 console.mount(app)  # the console at / with its history fallback: after every other route

@@ -73,3 +73,27 @@ export function usePreferences(): Preferences {
     () => current,
   );
 }
+
+/** This browser's own zone, e.g. "Europe/Paris" (what "" means). */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+/** The zones to choose from: the browser's list (Intl.supportedValuesOf), with UTC and the current
+ * choice always in it (a zone the list names by an alias stays selectable), sorted. */
+export function timeZoneChoices(current = "", supported: () => string[] = () => Intl.supportedValuesOf("timeZone")): string[] {
+  let zones: string[];
+  try {
+    zones = supported();
+  } catch {
+    zones = [];
+  }
+  const all = new Set(zones);
+  all.add("UTC");
+  if (current) all.add(current);
+  return [...all].sort((a, b) => a.localeCompare(b));
+}
