@@ -111,9 +111,9 @@ export function PullRequests() {
               <col className="w-52" />
               <col />
               <col className="w-24" />
-              <col className="w-36" />
+              <col className="w-32" />
               <col className="w-20" />
-              <col className="w-28" />
+              <col className="w-32" />
             </colgroup>
             <thead className="bg-slate-50 dark:bg-slate-900/60">
               <tr>

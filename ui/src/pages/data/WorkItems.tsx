@@ -118,8 +118,8 @@ export function WorkItems() {
               <col />
               <col className="w-32" />
               <col className="w-36" />
-              <col className="w-40" />
-              <col className="w-28" />
+              <col className="w-36" />
+              <col className="w-32" />
             </colgroup>
             <thead className="bg-slate-50 dark:bg-slate-900/60">
               <tr>
