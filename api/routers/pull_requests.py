@@ -1,6 +1,7 @@
 """Pull requests of the caller's tenant, with reviews, commits and the work items they mention."""
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -17,7 +18,8 @@ from etl.models import WorkItem as WorkItemRow
 router = APIRouter(prefix="/pull-requests", tags=["pull requests"])
 
 
-@router.get("", response_model=Page[PullRequest], summary="Pull requests, most recently updated first")
+@router.get("", response_model=Page[PullRequest], summary="Pull requests, most recently updated first",
+            responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_pull_requests(
     session: SessionDep,
     tenant_id: TenantId,
@@ -27,9 +29,14 @@ def list_pull_requests(
     author: Annotated[str | None, Query()] = None,
     updated_since: Annotated[UtcDateTime | None, Query(description="ISO 8601, e.g. 2025-01-31T00:00:00Z")] = None,
     include_deleted: Annotated[bool, Query(description="include PRs deleted at the source")] = False,
+    integration_id: Annotated[uuid.UUID | None, Query()] = None,
+    external_id: Annotated[str | None, Query(
+        max_length=500, description="`owner/name#number`: with integration_id, the PR a raw record was loaded into",
+        examples=["acme/api#42"])] = None,
 ) -> Page[PullRequest]:
     query = select(PullRequestRow).where(PullRequestRow.tenant_id == tenant_id)
-    for column, value in ((PullRequestRow.repo, repo), (PullRequestRow.state, state), (PullRequestRow.author, author)):
+    for column, value in ((PullRequestRow.repo, repo), (PullRequestRow.state, state), (PullRequestRow.author, author),
+                          (PullRequestRow.integration_id, integration_id), (PullRequestRow.external_id, external_id)):
         if value is not None:
             query = query.where(column == value)
     if updated_since is not None:

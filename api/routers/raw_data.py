@@ -211,22 +211,31 @@ def _raw_record(row: RawRow, with_payload: bool) -> RawRecord:
     return record
 
 
-@router.get("/raw-data", response_model=RawPage, summary="Raw records, oldest first (cursor pagination by id)")
+@router.get("/raw-data", response_model=RawPage, summary="Raw records, oldest first (cursor pagination by id)",
+            responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_raw_data(
     session: SessionDep,
     tenant_id: TenantId,
     entity_type: Annotated[str | None, Query(examples=["jira_issue"])] = None,
     status_: Annotated[RawStatus | None, Query(alias="status")] = None,
     integration_id: Annotated[uuid.UUID | None, Query()] = None,
+    external_id: Annotated[str | None, Query(
+        max_length=500, description="the object's id at the source (with integration_id and entity_type: the "
+                                    "one record a work item or pull request was loaded from)",
+        examples=["10042"])] = None,
+    job_id: Annotated[uuid.UUID | None, Query(
+        description="records that failed in this job (their `error_details.job_id`)")] = None,
     include_payload: Annotated[bool, Query(description="include each record's raw payload")] = False,
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 100,
     cursor: Annotated[str | None, Query(description="the `next` value of the previous page")] = None,
 ) -> RawPage:
     query = select(RawRow).where(RawRow.tenant_id == tenant_id)
     for column, value in ((RawRow.entity_type, entity_type), (RawRow.processing_status, status_),
-                          (RawRow.integration_id, integration_id)):
+                          (RawRow.integration_id, integration_id), (RawRow.external_id, external_id)):
         if value is not None:
             query = query.where(column == value)
+    if job_id is not None:
+        query = query.where(RawRow.error_details["job_id"].astext == str(job_id))
     if cursor:
         if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 19):  # a bigint id
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,

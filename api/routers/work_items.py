@@ -19,7 +19,8 @@ from etl.models import WorkItemTransition
 router = APIRouter(prefix="/work-items", tags=["work items"])
 
 
-@router.get("", response_model=Page[WorkItem], summary="Work items, most recently updated first")
+@router.get("", response_model=Page[WorkItem], summary="Work items, most recently updated first",
+            responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_work_items(
     session: SessionDep,
     tenant_id: TenantId,
@@ -33,6 +34,9 @@ def list_work_items(
     deleted_only: Annotated[bool, Query(description="only items deleted at the source")] = False,
     integration_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[str | None, Query(description="normalized status", examples=["In Progress"])] = None,
+    external_id: Annotated[str | None, Query(
+        max_length=500, description="the item's id at the source (a Jira issue's `id`): with integration_id, "
+                                    "the item a raw record was loaded into", examples=["10042"])] = None,
 ) -> Page[WorkItem]:
     query = select(WorkItemRow).where(WorkItemRow.tenant_id == tenant_id)
     for column, value in (
@@ -42,6 +46,7 @@ def list_work_items(
         (WorkItemRow.assignee, assignee),
         (WorkItemRow.integration_id, integration_id),
         (WorkItemRow.status, status),
+        (WorkItemRow.external_id, external_id),
     ):
         if value is not None:
             query = query.where(column == value)

@@ -30,6 +30,7 @@ class LinkedWorkItem(ORMModel):
 class PullRequest(ORMModel):
     id: int
     integration_id: uuid.UUID
+    external_id: str = Field(description="`owner/name#number`, the raw record's external id", examples=["acme/api#42"])
     repo: str = Field(examples=["acme/api"])
     number: int = Field(examples=[42])
     title: str | None = Field(examples=["ABC-12: fix login redirect"])
@@ -53,6 +54,7 @@ class PullRequest(ORMModel):
     lead_time_seconds: int | None = Field(description="created -> merged")
     work_item_keys: list[str] = Field(examples=[["ABC-12"]])
     url: str | None
+    raw_id: int | None = Field(None, description="the raw record it was last loaded from (GET /etl/raw-data/{id})")
     deleted_at: datetime | None
     loaded_at: datetime
 

@@ -37,6 +37,7 @@ class WorkItem(ORMModel):
     lead_time_seconds: int | None
     cycle_time_seconds: int | None
     url: str | None
+    raw_id: int | None = Field(None, description="the raw record it was last loaded from (GET /etl/raw-data/{id})")
     deleted_at: datetime | None
     loaded_at: datetime
 

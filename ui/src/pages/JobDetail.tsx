@@ -306,6 +306,12 @@ export function JobDetail() {
         </section>
       )}
 
+      {data.counters.failed > 0 && (
+        <Link className="link block text-sm" to={`/raw?status=failed&integration_id=${data.integration_id}&job_id=${data.id}`}>
+          See the {plural(data.counters.failed, "failed record")} in Raw data
+        </Link>
+      )}
+
       <div className="grid gap-4 lg:grid-cols-2">
         <section className="panel p-4" aria-labelledby="counters">
           <h2 id="counters" className="font-semibold">

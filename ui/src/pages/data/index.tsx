@@ -1,20 +1,19 @@
-import { Route, Routes } from "react-router";
+import { Navigate, Route, Routes } from "react-router";
 import { NotFound } from "../NotFound";
+import { PullRequestPage } from "./PullRequestPage";
+import { PullRequests } from "./PullRequests";
+import { WorkItemPage } from "./WorkItemPage";
+import { WorkItems } from "./WorkItems";
 
-function DataPage() {
-  return (
-    <div>
-      <h1 className="text-xl font-semibold">Data</h1>
-      <p className="muted mt-2 text-sm">This page is coming in the next step of the console.</p>
-    </div>
-  );
-}
-
-/** Data: every route under /data (lazy-loaded by App). */
+/** Data: every route under /data (lazy-loaded by App). /data itself shows the work items. */
 export default function DataArea() {
   return (
     <Routes>
-      <Route index element={<DataPage />} />
+      <Route index element={<Navigate to="work-items" replace />} />
+      <Route path="work-items" element={<WorkItems />} />
+      <Route path="work-items/:key" element={<WorkItemPage />} />
+      <Route path="pull-requests" element={<PullRequests />} />
+      <Route path="pull-requests/:owner/:name/:number" element={<PullRequestPage />} />
       <Route path="*" element={<NotFound />} />
     </Routes>
   );

@@ -1,0 +1,145 @@
+import { Link, useSearchParams } from "react-router";
+import { useWorkItems, workItemPath, type WorkItem } from "../../api/data";
+import { useIntegrationName, useIntegrations } from "../../api/hooks";
+import { DateFilter, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
+import { Empty, ErrorState, Loading } from "../../components/States";
+import { dateTime, relative } from "../../lib/format";
+import { STATUS_CATEGORIES, WORK_ITEM_FILTERS, readFilters, toApiQuery, withFilter } from "./filters";
+import { Tabs } from "./parts";
+
+const CATEGORY_WORDS: Record<string, string> = { to_do: "to do", in_progress: "in progress", done: "done" };
+
+function Row({ item, integrationName }: { item: WorkItem; integrationName: (id: string) => string }) {
+  return (
+    <tr className="border-t border-slate-100 dark:border-slate-800" data-item={item.key}>
+      <td className="td">
+        <Link className="link font-mono text-xs" to={workItemPath(item.key, item.integration_id)}>
+          {item.key}
+        </Link>
+        {item.deleted_at && <div className="text-xs text-red-700 dark:text-red-300">deleted</div>}
+      </td>
+      <td className="td">
+        <div className="truncate" title={item.title ?? undefined}>
+          {item.title ?? <span className="muted">—</span>}
+        </div>
+        <div className="muted truncate text-xs" title={integrationName(item.integration_id)}>
+          {item.project} · {integrationName(item.integration_id)}
+        </div>
+      </td>
+      <td className="td truncate text-xs" title={item.source_type ?? undefined}>
+        {item.wit ?? "—"}
+      </td>
+      <td className="td text-xs">
+        <div className="truncate" title={item.source_status ?? undefined}>
+          {item.status ?? "—"}
+        </div>
+        <div className="muted">{CATEGORY_WORDS[item.status_category ?? ""] ?? item.status_category}</div>
+      </td>
+      <td className="td truncate text-xs" title={item.assignee ?? undefined}>
+        {item.assignee ?? <span className="muted">unassigned</span>}
+      </td>
+      <td className="td text-xs whitespace-nowrap" title={dateTime(item.updated)}>
+        {relative(item.updated)}
+      </td>
+    </tr>
+  );
+}
+
+export function WorkItems() {
+  const [params, setParams] = useSearchParams();
+  const filters = readFilters(params, WORK_ITEM_FILTERS);
+  const items = useWorkItems(toApiQuery(filters));
+  const integrations = useIntegrations();
+  const integrationName = useIntegrationName();
+  const change = (name: string, value: string) => setParams(withFilter(params, name, value), { replace: true });
+  const rows = items.data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = Object.keys(filters).length > 0;
+  const jira = (integrations.data ?? []).filter((integration) => integration.provider === "jira");
+
+  return (
+    <div className="space-y-3">
+      <div className="flex items-baseline justify-between">
+        <h1 className="text-xl font-semibold">Data</h1>
+        <span className="muted text-xs">Read-only, most recently updated first</span>
+      </div>
+      <Tabs />
+      <div role="group" aria-label="Filter the work items" className="flex flex-wrap items-end gap-3">
+        <SelectFilter
+          label="Integration"
+          name="integration_id"
+          value={filters.integration_id ?? ""}
+          options={jira.map((integration) => [integration.id, integration.name] as const)}
+          onChange={change}
+        />
+        <TextFilter label="Project" name="project" value={filters.project ?? ""} placeholder="ABC" onChange={change} width="w-24" />
+        <TextFilter label="Type" name="wit" value={filters.wit ?? ""} placeholder="Story" onChange={change} width="w-28" />
+        <SelectFilter
+          label="Category"
+          name="status_category"
+          value={filters.status_category ?? ""}
+          options={STATUS_CATEGORIES.map((category) => [category, CATEGORY_WORDS[category] ?? category] as const)}
+          onChange={change}
+        />
+        <TextFilter label="Status" name="status" value={filters.status ?? ""} placeholder="In Progress" onChange={change} width="w-32" />
+        <TextFilter label="Assignee" name="assignee" value={filters.assignee ?? ""} onChange={change} width="w-32" />
+        <DateFilter label="Updated since" name="updated_since" value={filters.updated_since ?? ""} onChange={change} />
+        <SelectFilter
+          label="Deleted at the source"
+          name="deleted"
+          value={filters.deleted ?? ""}
+          all="Hidden"
+          options={[
+            ["include", "Shown too"],
+            ["only", "Only those"],
+          ]}
+          onChange={change}
+        />
+        {filtered && (
+          <button type="button" className="btn" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
+            Clear filters
+          </button>
+        )}
+      </div>
+      <p className="muted text-xs">Project, type, status and assignee match exactly (the mapped type and status, not the source's).</p>
+
+      <div className="panel overflow-hidden">
+        {items.isPending ? (
+          <Loading what="work items" />
+        ) : items.isError ? (
+          <div className="p-4">
+            <ErrorState title="Could not read the work items" error={items.error} onRetry={() => void items.refetch()} />
+          </div>
+        ) : rows.length === 0 ? (
+          <Empty>{filtered ? "No work item matches these filters." : "No work items yet: a Jira sync loads them here."}</Empty>
+        ) : (
+          <table className="w-full table-fixed border-collapse text-sm">
+            <colgroup>
+              <col className="w-32" />
+              <col />
+              <col className="w-32" />
+              <col className="w-36" />
+              <col className="w-36" />
+              <col className="w-32" />
+            </colgroup>
+            <thead className="bg-slate-50 dark:bg-slate-900/60">
+              <tr>
+                <th scope="col" className="th">Key</th>
+                <th scope="col" className="th">Title</th>
+                <th scope="col" className="th">Type</th>
+                <th scope="col" className="th">Status</th>
+                <th scope="col" className="th">Assignee</th>
+                <th scope="col" className="th">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((item) => (
+                <Row key={item.id} item={item} integrationName={integrationName} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <LoadMore hasMore={items.hasNextPage} loading={items.isFetchingNextPage} onMore={() => void items.fetchNextPage()} />
+    </div>
+  );
+}
