@@ -227,7 +227,9 @@ def verify_with_source(provider: str, base_url: str, credentials: dict, settings
     (the source client's check_connection, as `POST /api/v1/integrations/{id}/test` does)."""
     result = check_connection(provider, base_url, credentials, settings)
     if not result["ok"]:
-        unchecked = " (or pass --no-verify to save it unchecked)" if result.get("problem") in ("url", "unavailable") else ""
+        # Skipping the check helps only when the source is unreachable from here (but not from the
+        # workers); a malformed or wrong URL stays wrong unchecked.
+        unchecked = " (or pass --no-verify to save it unchecked)" if result.get("problem") == "unavailable" else ""
         raise CliError(f"{result['error']}{unchecked}")
     checked = f"; {', '.join(result['checked'])} visible" if result["checked"] else ""
     note(f"checked with {provider}: account {result['account']}{checked}")

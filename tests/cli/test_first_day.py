@@ -44,3 +44,12 @@ def test_a_missing_database_is_told_apart_from_a_stopped_server(database):
     done = run(["tenants", "list"], {**os.environ, "ETL_DATABASE_URL": url})
     assert done.returncode == 1
     assert "createdb" in done.stderr and "Start PostgreSQL" not in done.stderr, done.stderr
+
+
+def test_a_base_url_without_a_scheme_says_so_and_does_not_suggest_skipping_the_check(database):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    assert run(["tenants", "create", tenant], dict(os.environ)).returncode == 0
+    done = run(["integrations", "add", "--tenant", tenant, "--name", "j", "--base-url", "acme.atlassian.net",
+                "--email", "bot@example.com", "--token", "t", "--project", "ABC"], dict(os.environ))
+    assert done.returncode == 1
+    assert "must start with http:// or https://" in done.stderr and "--no-verify" not in done.stderr, done.stderr
