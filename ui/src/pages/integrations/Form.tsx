@@ -91,7 +91,12 @@ export function IntegrationForm({ saved }: { saved?: IntegrationFull }) {
     setApiError(null);
   };
   const choose = (choice: ProviderChoice) =>
-    setValues((old) => ({ ...old, choice, base_url: choice === "github" && !old.base_url ? GITHUB_API : old.base_url }));
+    setValues((old) => ({
+      ...old,
+      choice,
+      // github.com's API by default; never carried over to a Jira form.
+      base_url: choice === "github" && !old.base_url ? GITHUB_API : choice !== "github" && old.base_url === GITHUB_API ? "" : old.base_url,
+    }));
 
   const test = useMutation({
     mutationFn: (snapshot: FormValues) => {
