@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     max_repos_per_integration: int = Field(100, ge=1)  # GitHub repositories
     # an integration's settings as stored (PATCH merges into them, so the body limit alone does not bound them)
     max_settings_bytes: int = Field(64 * 1024, ge=1024)
+    # an integration's logo (PUT /integrations/{id}/logo): larger bodies are refused with 413 unread
+    max_logo_bytes: int = Field(256 * 1024, ge=1024)
     max_reprocess_records: int = Field(100_000, ge=1)  # raw records one POST /etl/reprocess may select
     # Rate limits in the `limits` notation ("600/minute", "10/second;600/minute"), counted in Redis
     # when redis_url is set (shared by every API process), else in each process's memory.

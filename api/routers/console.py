@@ -28,7 +28,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",  # blob: integration logos, fetched with the key (never as HTML)
     "font-src 'self'",
     "connect-src 'self'",  # fetch() to this API only
     "base-uri 'none'",

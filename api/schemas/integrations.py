@@ -75,14 +75,68 @@ class Integration(ORMModel):
     last_sync_at: datetime | None
     last_reconciled_at: datetime | None = Field(
         None, description="when the source's ids were last compared with ours to find deleted items")
+    logo_updated_at: datetime | None = Field(
+        None, description="when the logo (GET /integrations/{id}/logo) last changed; null when it has none")
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row) -> "Integration":
+    def from_row(cls, row, logo_updated_at: datetime | None = None) -> "Integration":
         return cls.model_validate(
-            {**{f: getattr(row, f) for f in cls.model_fields if f != "has_credentials"},
-             "has_credentials": bool(row.credentials_encrypted)}
+            {**{f: getattr(row, f) for f in cls.model_fields if f not in ("has_credentials", "logo_updated_at")},
+             "has_credentials": bool(row.credentials_encrypted), "logo_updated_at": logo_updated_at}
         )
+
+
+def _credentials_dict(credentials: Credentials | None) -> dict | None:
+    if credentials is None:
+        return None
+    creds = {"token": credentials.token.get_secret_value()}
+    if credentials.email:
+        creds["email"] = credentials.email
+    return creds
+
+
+class ConnectionTestIn(RequestModel):
+    """What POST /integrations would create, tested with the source and not saved."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "provider": "jira", "base_url": "https://acme.atlassian.net",
+            "credentials": {"email": "bot@acme.com", "token": "<api token>"},
+            "settings": {"projects": ["ABC"], "flavor": "cloud"},
+        }]},
+    )
+    provider: Provider
+    name: str | None = Field(None, min_length=1, max_length=200, description="optional: checked as create checks it")
+    base_url: str = Field(examples=["https://acme.atlassian.net"])
+    credentials: Credentials
+    settings: IntegrationSettings
+
+    def credentials_dict(self) -> dict:
+        return _credentials_dict(self.credentials)
+
+
+class ConnectionTestChanges(RequestModel):
+    """Changes to test on a saved integration, merged with what is stored as PATCH would merge them;
+    nothing is saved."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [
+            {"settings": {"projects": ["ABC", "OPS"]}},
+            {"base_url": "https://new.atlassian.net", "credentials": {"email": "bot@acme.com", "token": "<token>"}},
+        ]},
+    )
+    base_url: str | None = Field(None, description="a new host needs new credentials in the same body")
+    settings: IntegrationSettings | None = Field(None, description="merged into the stored settings, as PATCH does")
+    credentials: Credentials | None = Field(None, description="write-only: used for this test instead of the stored ones")
+
+    def settings_changes(self) -> dict | None:
+        return None if self.settings is None else self.settings.model_dump(exclude_unset=True)
+
+    def credentials_dict(self) -> dict | None:
+        return _credentials_dict(self.credentials)
 
 
 class ScheduleIn(RequestModel):
@@ -154,3 +208,14 @@ class ConnectionTest(BaseModel):
         None, description="the source's message and what to fix",
         examples=["Jira at https://acme.atlassian.net rejected the credentials (GET ... -> 401: ...); "
                   "check the email and API token"])
+
+
+class SchedulePreview(BaseModel):
+    """When a schedule would run, computed by the code the dispatcher uses."""
+
+    next_runs: list[datetime] = Field(description="the next three due times, in UTC",
+                                      examples=[["2026-03-02T05:00:00Z", "2026-03-03T05:00:00Z", "2026-03-04T05:00:00Z"]])
+    timezone: str | None = Field(description="the zone a cron schedule is read in (UTC when none was given); "
+                                             "null for an interval", examples=["Europe/Paris"])
+    summary: str = Field(description="the schedule in words", examples=["at 06:00 Mon-Fri Europe/Paris",
+                                                                         "every 30 minutes"])

@@ -2,7 +2,9 @@
 source (its checks.py) through here, so the API and the CLI give the same messages."""
 from __future__ import annotations
 
+import hashlib
 import uuid
+from datetime import datetime, timezone
 from urllib.parse import urlparse
 
 import orjson
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from etl.config import get_settings
 from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
 from etl.errors import Conflict, Invalid
-from etl.models import Integration
+from etl.models import Integration, IntegrationLogo
 from etl.sources import outbound
 from etl.sources.checks import InvalidSettings
 from etl.sources.registry import PROVIDERS, get_source
@@ -60,6 +62,20 @@ def _validate_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
+def validate_new_integration(provider: str, name: str | None, base_url: str, credentials: dict,
+                             settings: dict) -> str:
+    """What a new integration must pass, with the messages create gives (InvalidIntegration);
+    returns the base URL as it would be stored. `name` None: not checked (a connection test
+    before the form is named)."""
+    if provider not in PROVIDERS:
+        raise InvalidIntegration(f"provider must be one of {', '.join(sorted(PROVIDERS))}, not {provider!r}")
+    if name is not None and not name.strip():
+        raise InvalidIntegration("integration name must not be empty")
+    base_url = _validate_url(base_url)
+    validate_settings(provider, credentials, settings)
+    return base_url
+
+
 def create_integration(
     session: Session,
     tenant_id: uuid.UUID,
@@ -69,12 +85,7 @@ def create_integration(
     credentials: dict,
     settings: dict,
 ) -> Integration:
-    if provider not in PROVIDERS:
-        raise InvalidIntegration(f"provider must be one of {', '.join(sorted(PROVIDERS))}, not {provider!r}")
-    if not name.strip():
-        raise InvalidIntegration("integration name must not be empty")
-    base_url = _validate_url(base_url)
-    validate_settings(provider, credentials, settings)
+    base_url = validate_new_integration(provider, name, base_url, credentials, settings)
     _refuse_over_integration_cap(session, tenant_id)
     integration = Integration(
         tenant_id=tenant_id,
@@ -147,6 +158,27 @@ def update_integration(
     return changed
 
 
+def merged_for_test(integration: Integration, *, base_url: str | None = None, settings: dict | None = None,
+                    credentials: dict | None = None) -> tuple[str, str, dict, dict]:
+    """(provider, base URL, credentials, settings) of the integration with these changes applied
+    as update_integration would apply them, checked by the same rules and messages, and nothing
+    saved: what the edit form tests before it saves. A new host without new credentials is refused,
+    as PATCH refuses it: the stored token is only ever sent to the current host."""
+    new_url = integration.base_url if base_url is None else _validate_url(base_url)
+    if credentials is None and outbound.origin(new_url) != outbound.origin(integration.base_url):
+        raise InvalidIntegration("the new base URL is on another host (or scheme or port): send the credentials for "
+                                 "it to test it; the stored ones are only ever sent to the current host")
+    new_settings = dict(integration.settings or {})
+    for key, value in (settings or {}).items():
+        if value is None:
+            new_settings.pop(key, None)
+        else:
+            new_settings[key] = value
+    creds = credentials if credentials is not None else credentials_of(integration)
+    validate_settings(integration.provider, creds, new_settings)
+    return integration.provider, new_url, creds, new_settings
+
+
 def check_connection(provider: str, base_url: str, credentials: dict, settings: dict) -> dict:
     """Ask the source whether these credentials and settings work (its checks.py check_connection):
     {"ok": True, "account", "checked"} or {"ok": False, "error", "problem"}. Works on an integration
@@ -182,3 +214,65 @@ def rotate_all_credentials(session: Session, tenant_id: uuid.UUID | None = None)
         )
     session.flush()
     return len(rows)
+
+
+# --- logos ---------------------------------------------------------------------------------------
+
+# The types a logo may be, told by its first bytes (never by what the client declares).
+LOGO_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WebP"}
+
+
+def sniff_logo_type(data: bytes) -> str | None:
+    """image/png, image/jpeg or image/webp from the file's signature; None for anything else
+    (SVG, HTML, GIF...)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class UnsupportedLogo(Invalid, ValueError):
+    """The bytes are not a PNG, JPEG or WebP image."""
+
+
+def logo_of(session: Session, integration_id: uuid.UUID, tenant_id: uuid.UUID) -> IntegrationLogo | None:
+    return session.scalar(select(IntegrationLogo).where(IntegrationLogo.integration_id == integration_id,
+                                                        IntegrationLogo.tenant_id == tenant_id))
+
+
+def logo_times(session: Session, tenant_id: uuid.UUID, ids: list[uuid.UUID] | None = None) -> dict[uuid.UUID, datetime]:
+    """integration id -> when its logo last changed, for the tenant's integrations that have one."""
+    query = select(IntegrationLogo.integration_id, IntegrationLogo.updated_at).where(
+        IntegrationLogo.tenant_id == tenant_id)
+    if ids is not None:
+        query = query.where(IntegrationLogo.integration_id.in_(ids))
+    return {integration_id: updated_at for integration_id, updated_at in session.execute(query)}
+
+
+def set_logo(session: Session, integration: Integration, data: bytes) -> IntegrationLogo:
+    """Store (or replace) the integration's logo; UnsupportedLogo when its bytes are not an image
+    of LOGO_TYPES."""
+    content_type = sniff_logo_type(data)
+    if content_type is None:
+        raise UnsupportedLogo(f"a logo must be a {', '.join(LOGO_TYPES.values())} image "
+                              f"({', '.join(LOGO_TYPES)}); these bytes are none of them")
+    row = logo_of(session, integration.id, integration.tenant_id)
+    if row is None:
+        row = IntegrationLogo(integration_id=integration.id, tenant_id=integration.tenant_id)
+        session.add(row)
+    row.content_type, row.data, row.sha256 = content_type, data, hashlib.sha256(data).hexdigest()
+    row.updated_at = datetime.now(timezone.utc)
+    session.flush()
+    return row
+
+
+def delete_logo(session: Session, integration: Integration) -> bool:
+    row = logo_of(session, integration.id, integration.tenant_id)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True

@@ -18,7 +18,7 @@ INDEX = "<!doctype html><html><head><script type=module src=/assets/index-4f9a1c
 SCRIPT = "console.log('console');"
 STYLE = "body{margin:0}"
 SECRET = "outside the bundle"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; "
        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 

@@ -4,6 +4,7 @@ import { useIntegrationName, useJob } from "../api/hooks";
 import type { JobCounters, JobDetail as Detail, TaskRun } from "../api/types";
 import { JobActions } from "../components/JobActions";
 import { ProgressBar } from "../components/Progress";
+import { IntegrationName } from "../components/IntegrationName";
 import { StatusBadge } from "../components/StatusBadge";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { dateTime, duration, n, plural } from "../lib/format";
@@ -259,7 +260,7 @@ export function JobDetail() {
       <div className="flex flex-wrap items-start justify-between gap-3">
         <div>
           <h1 className="flex items-center gap-3 text-xl font-semibold">
-            {data.kind} job of {integrationName(data.integration_id)} <StatusBadge status={data.status} />
+            {data.kind} job of <IntegrationName id={data.integration_id} fallback={integrationName(data.integration_id)} /> <StatusBadge status={data.status} />
           </h1>
           <p className="muted mt-1 font-mono text-xs">{data.id}</p>
         </div>

@@ -1,6 +1,7 @@
 import { Link, useSearchParams } from "react-router";
 import { useIntegrationName, useIntegrations, useJobs } from "../api/hooks";
 import { JOB_KINDS, JOB_STATUSES, TRIGGERS, type Job, type JobFilters } from "../api/types";
+import { IntegrationName } from "../components/IntegrationName";
 import { JobActions } from "../components/JobActions";
 import { JobProgress } from "../components/Progress";
 import { StatusBadge } from "../components/StatusBadge";
@@ -30,8 +31,8 @@ export function JobRow({ job, integrationName }: { job: Job; integrationName: (i
           {job.kind} · {job.trigger}
         </div>
       </td>
-      <td className="td truncate" title={integrationName(job.integration_id)}>
-        {integrationName(job.integration_id)}
+      <td className="td truncate">
+        <IntegrationName id={job.integration_id} fallback={integrationName(job.integration_id)} />
       </td>
       <td className="td">
         <StatusBadge status={job.status} />

@@ -1,20 +1,16 @@
 import { Route, Routes } from "react-router";
 import { NotFound } from "../NotFound";
-
-function IntegrationsPage() {
-  return (
-    <div>
-      <h1 className="text-xl font-semibold">Integrations</h1>
-      <p className="muted mt-2 text-sm">This page is coming in the next step of the console.</p>
-    </div>
-  );
-}
+import { IntegrationDetail } from "./Detail";
+import { IntegrationList } from "./List";
+import { NewIntegration } from "./New";
 
 /** Integrations: every route under /integrations (lazy-loaded by App). */
 export default function IntegrationsArea() {
   return (
     <Routes>
-      <Route index element={<IntegrationsPage />} />
+      <Route index element={<IntegrationList />} />
+      <Route path="new" element={<NewIntegration />} />
+      <Route path=":id" element={<IntegrationDetail />} />
       <Route path="*" element={<NotFound />} />
     </Routes>
   );
