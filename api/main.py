@@ -15,7 +15,6 @@ from api.routers import (
     api_keys,
     auth,
     console,
-    dashboard,
     docs,
     events,
     health,
@@ -75,7 +74,6 @@ answer_domain_errors(app)  # etl's refusals (etl.errors) as HTTP statuses, once 
 app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(docs.router)
-app.include_router(dashboard.router)  # the jobs page for people: static, calls the API below
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
 for module in (pipeline, jobs, events, overview, queues, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)

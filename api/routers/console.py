@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -107,6 +107,11 @@ async def serve(request: Request) -> Response:
     return _index(root)  # one of the app's own URLs: its router reads the path
 
 
+async def old_dashboard(request: Request) -> Response:
+    """The single page that came before the console: its bookmarks land on the console's jobs."""
+    return RedirectResponse("/jobs", status_code=308)
+
+
 class ConsoleRoute(Route):
     """`/{path}` for GET and HEAD outside the reserved prefixes; for anything else no match at all (not
     a 405), so the router answers as if this route did not exist."""
@@ -118,5 +123,6 @@ class ConsoleRoute(Route):
 
 
 def mount(app: FastAPI) -> None:
-    """Add the console's route after every other: call it last."""
+    """Add the console's routes after every other: call it last."""
+    app.router.routes.append(Route("/dashboard", old_dashboard, methods=["GET", "HEAD"], include_in_schema=False))
     app.router.routes.append(ConsoleRoute("/{path:path}", serve, methods=["GET", "HEAD"], include_in_schema=False))

@@ -374,7 +374,7 @@ API_APP = "api.main:app"
 
 
 class ApiServer:
-    """The API (with the console at / and the older /dashboard) in a thread of the demo process, on 127.0.0.1."""
+    """The API (with the console at /) in a thread of the demo process, on 127.0.0.1."""
 
     def __init__(self, port: int):
         import uvicorn  # only --keep-running serves the API: not a cost for every `etl` command
@@ -413,8 +413,7 @@ def _still_running_text(api_url: str, api_key: str) -> str:
         "",
         "Still running for you to try (Ctrl-C stops everything): the workers, both fake sources, the",
         "database and the API.",
-        f"  console       {api_url}/   (sign in with the API key above: jobs, live progress, job details)",
-        f"  dashboard     {api_url}/dashboard   (the older page, with Sync now, until the console has integrations)",
+        f"  console       {api_url}/   (sign in with the API key above: integrations, Sync now, mappings, jobs, data)",
         f"  API docs      {api_url}/docs",
         f"  metrics       {api_url}/metrics",
         f"  curl          curl -H 'Authorization: Bearer {api_key}' {api_url}/api/v1/etl/jobs",
@@ -590,7 +589,7 @@ def _summary_text(s: dict, job: dict) -> str:
 @click.option("--timeout", type=float, default=900, show_default=True, help="Give up after this many seconds.")
 @click.option("--keep-running", is_flag=True,
               help="After the summary keep the database, workers and fakes up and serve the API, its console "
-                   "(/) and /dashboard on 127.0.0.1:8000 until Ctrl-C.")
+                   "(/) on 127.0.0.1:8000 until Ctrl-C.")
 @json_option
 def demo_command(issues: int, projects: str, timeout: float, keep_running: bool, as_json: bool) -> int:
     """Run the whole pipeline on this machine with nothing but Python.

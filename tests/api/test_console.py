@@ -120,9 +120,16 @@ def test_the_api_docs_and_other_pages_keep_their_routes(client, bundle):
         r = client.get(path)
         assert r.status_code == 200 and INDEX not in r.text
     assert client.get("/health").json()["status"] == "ok"
-    dashboard = client.get("/dashboard")
-    assert dashboard.status_code == 200 and "sha256-" in dashboard.headers["content-security-policy"]
     assert INDEX not in client.get("/metrics").text
+
+
+def test_the_old_dashboard_sends_its_bookmarks_to_the_console(client, bundle):
+    """/dashboard (the single page before the console) is a permanent redirect to the console's jobs."""
+    for method in ("GET", "HEAD"):
+        r = client.request(method, "/dashboard", follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (308, "/jobs")
+    followed = client.get("/dashboard")
+    assert followed.status_code == 200 and INDEX in followed.text
 
 
 def test_the_console_routes_are_not_in_the_api_schema(client, bundle):
