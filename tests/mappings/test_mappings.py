@@ -113,7 +113,7 @@ def active_jobs():
         s.execute(update(EtlJob).where(EtlJob.id.in_(held)).values(status="cancelled"))
 
 
-NO_REPROCESS = {"started": [], "busy": [], "failed": []}
+NO_REPROCESS = {"started": [], "busy": [], "failed": [], "jobs": []}
 
 
 

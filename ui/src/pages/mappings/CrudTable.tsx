@@ -103,7 +103,7 @@ export function CrudTable<Row extends { id: number }, Draft>(props: CrudTablePro
         <div className="flex flex-wrap items-center gap-2">
           {props.toolbar}
           <WriteButton className="btn-primary" disabled={adding} onClick={() => { add.reset(); setAdding(true); }}>
-            Add a {props.noun}
+            Add {/^[aeiou]/i.test(props.noun) ? "an" : "a"} {props.noun}
           </WriteButton>
         </div>
       </div>

@@ -63,7 +63,7 @@ export function SourceMappings<Row extends SourceMappingRow>(props: {
             <input className="field" required value={draft.source_name} onChange={(e) => set({ ...draft, source_name: e.target.value })} />
           </Field>
           <Field label={props.targetLabel}>
-            <select className="field" required value={draft.target} onChange={(e) => set({ ...draft, target: e.target.value })}>
+            <select className="field" aria-label={props.targetLabel} required value={draft.target} onChange={(e) => set({ ...draft, target: e.target.value })}>
               {props.targets.map((target) => (
                 <option key={target.id} value={target.id}>
                   {target.label}

@@ -19,7 +19,7 @@ export function CategoryBadge({ category }: { category: Category }) {
 
 export function CategorySelect({ value, onChange }: { value: string; onChange: (value: Category) => void }) {
   return (
-    <select className="field" value={value} onChange={(e) => onChange(e.target.value as Category)}>
+    <select className="field" aria-label="Category" value={value} onChange={(e) => onChange(e.target.value as Category)}>
       {CATEGORIES.map((category) => (
         <option key={category} value={category}>
           {CATEGORY_WORDS[category]}

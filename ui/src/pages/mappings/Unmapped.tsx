@@ -97,7 +97,7 @@ function MapToDialog({ asking, onClose }: { asking: Asking | null; onClose: () =
           </p>
           <label className="flex flex-col gap-0.5 text-xs font-medium">
             {isType ? "Work item type" : "Status"}
-            <select className="field" value={target} onChange={(e) => setTarget(e.target.value)}>
+            <select className="field" aria-label={isType ? "Work item type" : "Status"} value={target} onChange={(e) => setTarget(e.target.value)}>
               {targets.map((row) => (
                 <option key={row.id} value={row.id}>
                   {row.name}
@@ -115,7 +115,7 @@ function MapToDialog({ asking, onClose }: { asking: Asking | null; onClose: () =
               {isType ? (
                 <label className="flex flex-col gap-0.5 text-xs font-medium">
                   Hierarchy level
-                  <select className="field" value={level} onChange={(e) => setLevel(e.target.value)}>
+                  <select className="field" aria-label="Hierarchy level" value={level} onChange={(e) => setLevel(e.target.value)}>
                     {(levels.data ?? []).map((row) => (
                       <option key={row.id} value={row.level}>
                         {row.name} ({row.level})

@@ -53,7 +53,7 @@ export function WorkItemTypes() {
               <input className="field" required value={draft.name} onChange={(e) => set({ ...draft, name: e.target.value })} />
             </Field>
             <Field label="Hierarchy level">
-              <select className="field" value={draft.level} onChange={(e) => set({ ...draft, level: e.target.value })}>
+              <select className="field" aria-label="Hierarchy level" value={draft.level} onChange={(e) => set({ ...draft, level: e.target.value })}>
                 {(levels.data ?? []).map((row) => (
                   <option key={row.id} value={row.level}>
                     {row.name} ({row.level})
