@@ -132,5 +132,7 @@ def test_a_read_only_key_sees_the_write_controls_disabled_and_why(page, make_ten
         control = page.get_by_role("button", name=button, exact=True)
         expect(control).to_be_disabled()
         assert control.get_attribute("title") == "this key is read-only"
+    page.get_by_label("Theme").select_option("dark")  # the same page in the dark theme
+    expect(page.locator("html")).to_have_class(re.compile("dark"))
     no_sideways_scroll(page)
-    shot(page, "mappings-08-read-only")
+    shot(page, "mappings-08-read-only-dark")
