@@ -113,7 +113,7 @@ def active_jobs():
         s.execute(update(EtlJob).where(EtlJob.id.in_(held)).values(status="cancelled"))
 
 
-NO_REPROCESS = {"started": [], "busy": [], "failed": []}
+NO_REPROCESS = {"started": [], "busy": [], "failed": [], "jobs": []}
 
 
 
@@ -461,6 +461,7 @@ def test_a_change_reprocesses_the_integrations_it_affects_and_reports_busy_ones(
 
     def busy(response: dict) -> set[str]:
         assert response["reprocess"]["started"] == [] and response["reprocess"]["failed"] == []
+        assert response["reprocess"]["jobs"] == []
         return set(response["reprocess"]["busy"])
 
     specific = api.ok("post", "/wit-mappings", {"source_name": "spike", "wit_id": story, "integration_id": str(first)},
@@ -507,6 +508,9 @@ def test_editing_a_status_mapping_retransforms_the_items_without_calling_jira(
     todo = api.id_of("/statuses", name="To Do")
     created = api.ok("post", "/status-mappings", {"source_name": "Blocked", "status_id": todo}, status=201)
     assert created["reprocess"]["busy"] == [] and len(created["reprocess"]["started"]) == 1
+    # each started job with its integration and how many records it transforms again (the console's toast)
+    assert created["reprocess"]["jobs"] == [{"job_id": created["reprocess"]["started"][0],
+                                             "integration_id": str(integration_id), "records": len(went_through)}]
     job = wait_for_job(uuid.UUID(created["reprocess"]["started"][0]), timeout=60)
     assert (job.status, job.kind, job.integration_id) == ("succeeded", "reprocess", integration_id)
     assert job.loaded == len(went_through), "only the items in or once in Blocked are transformed again"

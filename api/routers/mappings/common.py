@@ -9,17 +9,18 @@ import uuid
 from typing import Annotated
 
 from fastapi import Path, Query
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.schemas.common import Message
-from api.schemas.mappings.common import Reprocess, ReprocessFailure
+from api.schemas.mappings.common import Reprocess, ReprocessFailure, ReprocessJob
 from etl.db import tenant_sessionmaker
 from etl.errors import Conflict, NotFound
 from etl.jobs import reprocess
 from etl.mappings import rules
 from etl.mappings.impact import Impact
+from etl.models import EtlBatch, EtlJob
 
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 IntegrationFilter = Annotated[uuid.UUID | None, Query(description="only the mappings of this integration")]
@@ -61,6 +62,24 @@ def commit_and_reprocess(session: Session, tenant_id: uuid.UUID, impact: Impact)
     """Commit the change, give the connection back, then start the reprocess jobs it calls for."""
     commit(session)
     session.close()
-    outcome = reprocess.reprocess_affected(tenant_sessionmaker(tenant_id), tenant_id, impact)
+    sessions = tenant_sessionmaker(tenant_id)
+    outcome = reprocess.reprocess_affected(sessions, tenant_id, impact)
     return Reprocess(started=outcome.started, busy=outcome.busy,
-                     failed=[ReprocessFailure(**f) for f in outcome.failed])
+                     failed=[ReprocessFailure(**f) for f in outcome.failed],
+                     jobs=_started_jobs(sessions, tenant_id, outcome.started))
+
+
+def _started_jobs(sessions, tenant_id: uuid.UUID, job_ids: list[uuid.UUID]) -> list[ReprocessJob]:
+    """Each started job with its integration and the number of raw records its batches hold (fixed
+    when the job was created, so read after the start without racing its workers)."""
+    if not job_ids:
+        return []
+    with sessions() as session:
+        rows = session.execute(
+            select(EtlJob.id, EtlJob.integration_id, func.coalesce(func.sum(func.cardinality(EtlBatch.raw_ids)), 0))
+            .outerjoin(EtlBatch, EtlBatch.job_id == EtlJob.id)
+            .where(EtlJob.tenant_id == tenant_id, EtlJob.id.in_(job_ids)).group_by(EtlJob.id, EtlJob.integration_id)
+        ).all()
+    found = {job_id: ReprocessJob(job_id=job_id, integration_id=integration_id, records=int(records))
+             for job_id, integration_id, records in rows}
+    return [found[job_id] for job_id in job_ids if job_id in found]

@@ -53,6 +53,12 @@ class ReprocessFailure(BaseModel):
     detail: str = Field(examples=["the message broker is unreachable (...); the job was not started"])
 
 
+class ReprocessJob(BaseModel):
+    job_id: uuid.UUID = Field(examples=[JOB_EXAMPLE])
+    integration_id: uuid.UUID = Field(examples=[INTEGRATION_EXAMPLE])
+    records: int = Field(description="raw records (work items) this job transforms and loads again", examples=[42])
+
+
 class Reprocess(BaseModel):
     """Work items re-transformed from the raw layer (the source is not called) because of this change."""
 
@@ -64,6 +70,9 @@ class Reprocess(BaseModel):
                     "reprocess them (POST /api/v1/etl/reprocess) once that job has ended", examples=[[]])
     failed: list[ReprocessFailure] = Field(
         default_factory=list, description="jobs that could not be started because the broker was unreachable")
+    jobs: list[ReprocessJob] = Field(
+        default_factory=list, description="the jobs of `started`, in the same order, each with its integration and "
+                                          "how many records it transforms again (what the console says after a save)")
 
 
 class Changed(BaseModel):
