@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from etl.cli.output import CliError, emit, json_option, note, operator_session, parse_uuid
+from etl.cli.output import CliError, emit, json_option, note, operator_session, parse_uuid, table
 from etl.cli.reconcile import integrations_reconcile
 from etl.cli.tenants import resolve_tenant
 from etl.config import get_settings
@@ -277,7 +277,6 @@ def _integrations_table(rows: list[dict]) -> str:
             return "-"
         return text if r["enabled"] else f"{text} (disabled)"
 
-    out = [f"{'ID':36}  {'TENANT':16}  {'NAME':16}  {'PROVIDER':8}  {'LAST SYNC (UTC)':16}  SCHEDULE"]
-    out += [f"{r['integration_id']}  {r['tenant'][:16]:16}  {r['name'][:16]:16}  {r['provider']:8}  "
-            f"{when(r['last_sync_at']):16}  {schedule(r)}" for r in rows]
-    return "\n".join(out)
+    return table(["ID", "TENANT", "NAME", "PROVIDER", "LAST SYNC (UTC)", "SCHEDULE"],
+                 [[r["integration_id"], r["tenant"], r["name"], r["provider"], when(r["last_sync_at"]), schedule(r)]
+                  for r in rows])

@@ -18,6 +18,7 @@ from etl.cli.output import (
     note,
     operator_session,
     parse_uuid,
+    table,
     wait_for_job,
     wants_json,
 )
@@ -130,13 +131,10 @@ def jobs_list(tenant_ref: str | None, limit: int, as_json: bool) -> int:
     def text() -> str:
         if not rows:
             return "no jobs"
-        out = [f"{'ID':36}  {'TENANT':16}  {'INTEGRATION':16}  {'KIND':11}  {'STATUS':9}  "
-               f"{'LOADED':>7}  {'FAILED':>6}  CREATED"]
-        for r in rows:
-            out.append(f"{r['job_id']}  {r['tenant'][:16]:16}  {r['integration'][:16]:16}  {r['kind']:11}  "
-                       f"{r['status']:9}  {r['loaded']:>7}  {r['failed']:>6}  "
-                       f"{r['created_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}")
-        return "\n".join(out)
+        return table(["ID", "TENANT", "INTEGRATION", "KIND", "STATUS", "LOADED", "FAILED", "CREATED (UTC)"],
+                     [[r["job_id"], r["tenant"], r["integration"], r["kind"], r["status"], r["loaded"], r["failed"],
+                       f"{r['created_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}"] for r in rows],
+                     right=frozenset({"LOADED", "FAILED"}))
 
     emit(as_json, {"jobs": rows}, text)
     return 0

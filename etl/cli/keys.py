@@ -5,7 +5,7 @@ from datetime import timezone
 
 import click
 
-from etl.cli.output import CliError, emit, json_option, operator_session, parse_uuid
+from etl.cli.output import CliError, emit, json_option, operator_session, parse_uuid, table
 from etl.cli.tenants import resolve_tenant
 from etl.models import ApiKey
 from etl.tenancy.keys import READ_WRITE, SCOPE_READ, issue_api_key, revoke_api_key, tenant_api_keys
@@ -63,13 +63,12 @@ def keys_list(tenant_ref: str, as_json: bool) -> int:
     def text() -> str:
         if not rows:
             return f"tenant {tenant_ref} has no API keys"
-        out = [f"{'ID':36}  {'PREFIX':10}  {'NAME':20}  {'ROLE':6}  {'SCOPES':10}  {'CREATED':19}  REVOKED"]
-        for r in rows:
-            revoked = f"{r['revoked_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}" if r["revoked_at"] else "-"
-            out.append(f"{r['api_key_id']}  {r['prefix']:10}  {r['name'][:20]:20}  "
-                       f"{'admin' if r['is_admin'] else 'tenant':6}  {','.join(r['scopes']):10}  "
-                       f"{r['created_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}  {revoked}")
-        return "\n".join(out)
+        def utc(at):
+            return f"{at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}" if at else "-"
+
+        return table(["ID", "PREFIX", "NAME", "ROLE", "SCOPES", "CREATED (UTC)", "REVOKED (UTC)"],
+                     [[r["api_key_id"], r["prefix"], r["name"], "admin" if r["is_admin"] else "tenant",
+                       ",".join(r["scopes"]), utc(r["created_at"]), utc(r["revoked_at"])] for r in rows])
 
     emit(as_json, {"api_keys": rows}, text)
     return 0

@@ -127,6 +127,27 @@ def progress_line(job: dict, elapsed: float) -> str:
     return line + stuck_hint(job)
 
 
+MAX_CELL = 48  # a longer name is cut with "…": the JSON output (--json) always has it whole
+
+
+def table(headers: list[str], rows: list[list[Any]], right: frozenset[str] = frozenset()) -> str:
+    """Columns as wide as their widest cell (names are never cut short of MAX_CELL), two spaces
+    apart; the columns named in `right` are right-aligned (numbers)."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(header)] + [len(row[i]) for row in cells]) for i, header in enumerate(headers)]
+    lines = []
+    for row in [headers, *cells]:
+        parts = [value.rjust(width) if header in right else value.ljust(width)
+                 for header, value, width in zip(headers, row, widths)]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
 def fit(line: str) -> str:
     """A line redrawn with \\r must not wrap."""
     width = shutil.get_terminal_size((120, 20)).columns - 1

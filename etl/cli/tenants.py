@@ -8,7 +8,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from etl.cli.output import CliError, emit, json_option, operator_session
+from etl.cli.output import CliError, emit, json_option, operator_session, table
 from etl.models import Tenant
 from etl.tenancy.tenants import TenantExists, create_tenant, tenant_by_name
 
@@ -46,8 +46,8 @@ def tenants_list(as_json: bool) -> int:
     """List tenants."""
     with operator_session() as s:
         rows = [{"tenant_id": t.id, "name": t.name, "created_at": t.created_at} for t in _all_tenants(s)]
-    emit(as_json, {"tenants": rows}, lambda: "\n".join(
-        [f"{'ID':36}  NAME"] + [f"{r['tenant_id']}  {r['name']}" for r in rows]) if rows else "no tenants yet")
+    emit(as_json, {"tenants": rows}, lambda: table(["ID", "NAME"], [[r["tenant_id"], r["name"]] for r in rows])
+         if rows else "no tenants yet")
     return 0
 
 

@@ -53,3 +53,14 @@ def test_a_base_url_without_a_scheme_says_so_and_does_not_suggest_skipping_the_c
                 "--email", "bot@example.com", "--token", "t", "--project", "ABC"], dict(os.environ))
     assert done.returncode == 1
     assert "must start with http:// or https://" in done.stderr and "--no-verify" not in done.stderr, done.stderr
+
+
+def test_listings_show_a_demo_tenants_name_whole(database):
+    tenant = f"demo-20261201-215358-{uuid.uuid4().hex[:6]}"
+    assert run(["tenants", "create", tenant], dict(os.environ)).returncode == 0
+    listed = run(["tenants", "list"], dict(os.environ))
+    assert tenant in listed.stdout
+    keys = run(["keys", "list", "--tenant", tenant], dict(os.environ))
+    header, row = keys.stdout.splitlines()[:2]
+    assert header.split() == ["ID", "PREFIX", "NAME", "ROLE", "SCOPES", "CREATED", "(UTC)", "REVOKED", "(UTC)"]
+    assert row.index("default") == header.index("NAME")  # columns line up under their headers
