@@ -9,12 +9,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so that a code change does not reinstall them.
-COPY pyproject.toml README.md ./
-COPY celeryconfig.py ./
+# Dependencies first, pinned by the lock, in a layer of their own: a code change does not reinstall them.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+
+# Then the code, installed without resolving anything again.
+COPY pyproject.toml README.md celeryconfig.py ./
 COPY etl ./etl
 COPY api ./api
-RUN pip install .
+RUN pip install --no-deps .
 
 # Migrations run from here: `alembic upgrade head` reads ./alembic.ini.
 COPY alembic.ini ./
