@@ -6,6 +6,7 @@ from functools import lru_cache
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from etl.allowlist import parse_allow_list
 
@@ -149,6 +150,14 @@ class Settings(BaseSettings):
                     "ETL_SECRET_KEY is missing or a placeholder; set it to a Fernet key "
                     "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
                 )
+            for variable, url in (("ETL_DATABASE_URL", self.database_url), ("ETL_BROKER_URL", self.broker_url)):
+                password = url_password(url)
+                if password and is_placeholder(password):
+                    raise ValueError(
+                        f"{variable} carries a placeholder password (change-me...); production refuses it: set a "
+                        "real password on the server and in this URL (python -c 'import secrets; "
+                        "print(secrets.token_urlsafe(24))')"
+                    )
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value().encode()) < 32:
             raise ValueError(
                 "ETL_JWT_SECRET is shorter than 32 bytes (HS256 needs a 256-bit key); set a longer one "
@@ -162,10 +171,26 @@ class Settings(BaseSettings):
         if self.environment != "production":
             return None
         token = self.metrics_token.get_secret_value().strip() if self.metrics_token else ""
-        if token.lower() in PLACEHOLDERS or token.lower().startswith("change-me"):
+        if is_placeholder(token) or not token:
             return ("ETL_METRICS_TOKEN is missing or a placeholder: in production /metrics needs a bearer token "
                     "(it lists every tenant's integration ids); set it and give Prometheus the same value "
                     "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return None
+
+
+def is_placeholder(value: str | None) -> bool:
+    """A value copied from .env.example and never changed: `change-me-postgres` and friends."""
+    if value is None:
+        return False
+    value = value.strip().lower()
+    return value in PLACEHOLDERS or value.startswith("change-me") or value.startswith("changeme")
+
+
+def url_password(url: str) -> str | None:
+    """The password in a database or broker URL (None without one, or for a URL that is not one)."""
+    try:
+        return make_url(url).password
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads (filesystem://): nothing to refuse
         return None
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from etl.cli.db import db
 from etl.cli.demo import demo_command
+from etl.cli.doctor import doctor
 from etl.cli.fake_sources import fake_sources
 from etl.cli.integrations import integrations
 from etl.cli.jobs import jobs, sync
@@ -75,7 +76,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 # The command groups, one module each (etl/cli/*.py); `etl --help` lists them sorted by name.
-for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command):
+for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command, doctor):
     cli.add_command(command)
 
 
