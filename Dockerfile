@@ -13,7 +13,7 @@ WORKDIR /app
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 
-# Then the code, installed without resolving anything again.
+# Then the code, installed without resolving anything again (for the `etl` command).
 COPY pyproject.toml README.md celeryconfig.py ./
 COPY etl ./etl
 COPY api ./api
@@ -22,6 +22,11 @@ RUN pip install --no-deps .
 # Migrations run from here: `alembic upgrade head` reads ./alembic.ini.
 COPY alembic.ini ./
 COPY alembic ./alembic
+
+# Every process imports the code from /app, not the installed copy: etl/migrations.py finds
+# alembic.ini and alembic/ beside the etl package, so `etl db upgrade` and `etl doctor` work in a
+# container (from site-packages they would look for them there).
+ENV PYTHONPATH=/app
 
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin pulse
 USER pulse
