@@ -150,13 +150,15 @@ class Settings(BaseSettings):
                     "ETL_SECRET_KEY is missing or a placeholder; set it to a Fernet key "
                     "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
                 )
-            for variable, url in (("ETL_DATABASE_URL", self.database_url), ("ETL_BROKER_URL", self.broker_url)):
+            # docker-compose.yml builds both URLs from these .env variables
+            for variable, url, compose in (("ETL_DATABASE_URL", self.database_url, "POSTGRES_PASSWORD"),
+                                           ("ETL_BROKER_URL", self.broker_url, "RABBITMQ_PASSWORD")):
                 password = url_password(url)
                 if password and is_placeholder(password):
                     raise ValueError(
                         f"{variable} carries a placeholder password (change-me...); production refuses it: set a "
-                        "real password on the server and in this URL (python -c 'import secrets; "
-                        "print(secrets.token_urlsafe(24))')"
+                        f"real password on the server and in this URL (with docker compose: {compose} in .env; "
+                        "python -c 'import secrets; print(secrets.token_urlsafe(24))')"
                     )
         if self.jwt_secret is not None and len(self.jwt_secret.get_secret_value().encode()) < 32:
             raise ValueError(

@@ -1,0 +1,143 @@
+"""docker-compose.yml and the Dockerfile, read as an operator's `docker compose up` would use them
+(there is no Docker engine here): which service sees which secret, healthchecks, no password on a
+command line, the image holding what each command runs, and the settings each app container ends
+up with (interpolated from .env.example, then with real passwords) as etl/config.py reads them."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+APP_SERVICES = [name for name, s in SERVICES.items() if s.get("image") == "pulse-etl:latest"]
+# The .env variables that are secrets, and the only services that may see them.
+SECRETS = {
+    "POSTGRES_PASSWORD": {"postgres", "migrate", "api", "worker-extract", "worker-transform", "worker-load"},
+    "RABBITMQ_PASSWORD": {"rabbitmq", "api", "worker-extract", "worker-transform", "worker-load", "beat", "flower"},
+    "ETL_SECRET_KEY": {"migrate", "api", "worker-extract", "worker-transform", "worker-load", "beat", "flower"},
+    "ETL_METRICS_TOKEN": {"api"},
+    "ETL_JWT_SECRET": {"api"},
+    "FLOWER_PASSWORD": {"flower"},
+}
+VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
+
+
+def environment(service: str) -> dict[str, str]:
+    env = SERVICES[service].get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def command_line(service: str) -> str:
+    command = SERVICES[service].get("command") or []
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_the_expected_services():
+    assert set(APP_SERVICES) == {"migrate", "api", "worker-extract", "worker-transform", "worker-load", "beat", "flower"}
+    assert set(SERVICES) == {*APP_SERVICES, "postgres", "rabbitmq", "redis"}
+
+
+def test_no_service_gets_the_whole_env_file():
+    assert [name for name, s in SERVICES.items() if "env_file" in s] == []
+
+
+@pytest.mark.parametrize("secret", sorted(SECRETS))
+def test_each_secret_reaches_only_the_services_that_need_it(secret):
+    seen = {name for name in SERVICES
+            if any(secret in VARIABLE_NAMES(value) for value in environment(name).values())}
+    assert seen == SECRETS[secret]
+
+
+def VARIABLE_NAMES(value: str) -> set[str]:
+    return {m.group(1) for m in VARIABLE.finditer(value)}
+
+
+def test_no_password_or_key_on_a_command_line():
+    for name in SERVICES:
+        line = command_line(name)
+        assert not VARIABLE_NAMES(line) & set(SECRETS), f"{name}: {line}"
+        assert "basic-auth" not in line and "basic_auth" not in line, f"{name}: {line}"
+    # Flower reads its basic auth from the environment instead.
+    auth = environment("flower")["FLOWER_BASIC_AUTH"]
+    assert interpolate(auth, {"FLOWER_USER": "admin", "FLOWER_PASSWORD": "pw"}) == "admin:pw"
+
+
+def test_every_long_running_service_has_a_healthcheck():
+    missing = [name for name, s in SERVICES.items() if name != "migrate" and "healthcheck" not in s]
+    assert missing == []
+    beat = " ".join(SERVICES["beat"]["healthcheck"]["test"])
+    assert "/tmp/celerybeat-schedule" in beat and "/tmp/celerybeat-schedule" in command_line("beat")
+    assert "http://127.0.0.1:5555/healthcheck" in " ".join(SERVICES["flower"]["healthcheck"]["test"])
+    assert "--port=5555" in command_line("flower")
+
+
+def test_the_image_holds_what_compose_runs():
+    docker = (ROOT / "Dockerfile").read_text()
+    lock = (ROOT / "requirements.lock").read_text()
+    assert "WORKDIR /app" in docker and "ENV PYTHONPATH=/app" in docker
+    for copied in ("etl", "api", "celeryconfig.py", "alembic.ini", "alembic"):
+        assert re.search(rf"^COPY .*\b{re.escape(copied)}\b", docker, flags=re.M), f"{copied} is not in the image"
+    programs = {command_line(name).split()[0] for name in APP_SERVICES}
+    assert programs == {"alembic", "uvicorn", "celery"}
+    for package in (*programs, "flower"):  # celery -A etl flower
+        assert re.search(rf"^{package}==", lock, flags=re.M), f"{package} is not in requirements.lock"
+    assert "api.main:app" in command_line("api") and (ROOT / "api" / "main.py").exists()
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """What compose does with ${VAR}, ${VAR:-default} and ${VAR:?error} (and $$)."""
+    def one(m: re.Match) -> str:
+        name, op, arg = m.group(1), m.group(2), m.group(3)
+        if env.get(name):
+            return env[name]
+        if op == ":?":
+            raise LookupError(f"{name}: {arg}")
+        return arg if op == ":-" else ""
+    return VARIABLE.sub(one, value).replace("$$", "$")
+
+
+def dotenv(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_every_variable_compose_requires_is_in_env_example():
+    required = {m.group(1) for m in VARIABLE.finditer((ROOT / "docker-compose.yml").read_text()) if m.group(2) == ":?"}
+    assert required <= set(dotenv((ROOT / ".env.example").read_text())), required
+
+
+def settings_of(service: str, dotenv_values: dict[str, str], monkeypatch):
+    from etl.config import Settings
+
+    for name in [n for n in __import__("os").environ if n.startswith("ETL_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment(service).items():
+        monkeypatch.setenv(name, interpolate(value, dotenv_values))
+    return Settings(_env_file=None)
+
+
+def test_a_filled_in_env_example_gives_each_container_settings_that_load(monkeypatch):
+    from pydantic import ValidationError
+
+    example = dotenv((ROOT / ".env.example").read_text())
+    filled = {**example, "ETL_SECRET_KEY": "k" * 44, "ETL_METRICS_TOKEN": "m" * 32}
+    # As copied: production refuses the placeholder passwords, naming the URL and what to set.
+    with pytest.raises(ValidationError, match="ETL_DATABASE_URL carries a placeholder password.*POSTGRES_PASSWORD"):
+        settings_of("worker-load", filled, monkeypatch)
+    with pytest.raises(ValidationError, match="ETL_BROKER_URL carries a placeholder password.*RABBITMQ_PASSWORD"):
+        settings_of("beat", filled, monkeypatch)
+
+    real = {**filled, "POSTGRES_PASSWORD": "pg-Xy_12345678", "RABBITMQ_PASSWORD": "mq-Xy_12345678"}
+    for service in APP_SERVICES:
+        settings = settings_of(service, real, monkeypatch)
+        assert settings.environment == "production"
+        if service in SECRETS["POSTGRES_PASSWORD"]:
+            assert settings.database_url == "postgresql+psycopg2://pulse:pg-Xy_12345678@postgres:5432/pulse"
+        if service in SECRETS["RABBITMQ_PASSWORD"]:
+            assert settings.broker_url == "amqp://pulse:mq-Xy_12345678@rabbitmq:5672//"
+        assert (settings.api_startup_problem() is None) == (service == "api"), service
