@@ -141,3 +141,18 @@ def test_a_filled_in_env_example_gives_each_container_settings_that_load(monkeyp
         if service in SECRETS["RABBITMQ_PASSWORD"]:
             assert settings.broker_url == "amqp://pulse:mq-Xy_12345678@rabbitmq:5672//"
         assert (settings.api_startup_problem() is None) == (service == "api"), service
+
+
+def test_the_services_the_readme_names_in_its_commands_exist():
+    readme = (ROOT / "README.md").read_text()
+    named = set()
+    for command in re.findall(r"docker compose ([^`\n]+)", readme):
+        words = command.split()
+        if words[0] in ("exec", "run", "ps"):
+            named.add(next(w for w in words[1:] if not w.startswith("-")))
+        elif words[0] in ("stop", "start", "restart"):
+            named.update(w for w in words[1:] if not w.startswith("-"))
+        named.update(re.findall(r"--scale ([\w-]+)=", command))
+    assert named >= {"api", "migrate", "postgres", "worker-transform", "beat"}, named
+    assert named <= set(SERVICES), named - set(SERVICES)
+    assert "docker compose exec api etl doctor --flower-url http://flower:5555" in readme
