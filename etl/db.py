@@ -10,7 +10,7 @@ from typing import Iterator
 
 import orjson
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from etl.config import get_settings
@@ -130,3 +130,14 @@ def _apply_scope(session: Session, connection, scope: str | None) -> None:
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, transaction, connection) -> None:
     _apply_scope(session, connection, session.info.get(_SCOPE) or _task_tenant.get())
+
+
+def database_hint(url: str, message: str) -> str:
+    """What to do, from PostgreSQL's own words."""
+    if "does not exist" in message and "database" in message:
+        u = make_url(url)
+        return (f"the server is up but has no database {u.database}: create it (createdb -h {u.host or '127.0.0.1'} "
+                f"-p {u.port or 5432} -U {u.username or 'postgres'} {u.database}), then run `etl db upgrade`")
+    if "password authentication failed" in message or ("role" in message and "does not exist" in message):
+        return "check the user and password in ETL_DATABASE_URL"
+    return "start PostgreSQL or point ETL_DATABASE_URL at a running server"

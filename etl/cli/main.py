@@ -7,13 +7,11 @@ job (and for command-line usage errors), 130 when interrupted.
 """
 from __future__ import annotations
 
-import re
 import sys
 
 import click
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
 from etl.cli.db import db
 from etl.cli.demo import demo_command
@@ -25,6 +23,7 @@ from etl.cli.keys import keys
 from etl.cli.output import CliError, dumps, masked_db_url, note
 from etl.cli.tenants import tenants
 from etl.config import get_settings
+from etl.db import database_hint
 
 # --- errors from the layers below, in words an operator can act on --------------------------------
 
@@ -38,26 +37,14 @@ def translate_error(exc: BaseException) -> CliError | None:
         return CliError(f"invalid configuration: {msgs}")
     if isinstance(exc, sa_exc.OperationalError):
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        return CliError(f"cannot reach the database at {masked_db_url()}: {first}. {_database_hint(first)}")
+        return CliError(f"cannot reach the database at {masked_db_url()}: {first}; "
+                        f"{database_hint(get_settings().database_url, first)}")
     if isinstance(exc, sa_exc.ProgrammingError) and "does not exist" in str(exc.orig):
         first = str(exc.orig).strip().splitlines()[0]
         return CliError(
             f"the database at {masked_db_url()} has no pulse-etl schema ({first}). Run `etl db upgrade` first."
         )
     return None
-
-
-def _database_hint(message: str) -> str:
-    """What to do, from PostgreSQL's own words: the server may be up while the database is missing."""
-    missing = re.search(r'database "([^"]+)" does not exist', message)
-    if missing:
-        url = make_url(get_settings().database_url)
-        return (f"The server is up but has no database {missing.group(1)}: create it "
-                f"(createdb -h {url.host or '127.0.0.1'} -p {url.port or 5432} -U {url.username or 'postgres'} "
-                f"{missing.group(1)}), then run `etl db upgrade`.")
-    if "password authentication failed" in message or ("role" in message and "does not exist" in message):
-        return "Check the user and password in ETL_DATABASE_URL."
-    return "Start PostgreSQL or point ETL_DATABASE_URL at a running server."
 
 
 # --- the command tree ----------------------------------------------------------------------------

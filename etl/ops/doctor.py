@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool
 from etl.broker.lanes import SCHEDULED, STAGES, queue_for
 from etl.config import Settings, get_settings
 from etl.crypto import decrypt_credentials
-from etl.db import scope_to_all_tenants, session_scope
+from etl.db import database_hint, scope_to_all_tenants, session_scope
 from etl.errors import Unavailable
 from etl.migrations import alembic_config
 from etl.ops.metrics import OVERDUE_SECONDS
@@ -90,17 +90,6 @@ def masked(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - only decorates a message
         return "(unreadable URL)"
-
-
-def database_hint(url: str, message: str) -> str:
-    """What to do, from PostgreSQL's own words."""
-    if "does not exist" in message and "database" in message:
-        u = make_url(url)
-        return (f"the server is up but has no database {u.database}: create it (createdb -h {u.host or '127.0.0.1'} "
-                f"-p {u.port or 5432} -U {u.username or 'postgres'} {u.database}), then run `etl db upgrade`")
-    if "password authentication failed" in message or ("role" in message and "does not exist" in message):
-        return "check the user and password in ETL_DATABASE_URL"
-    return "start PostgreSQL or point ETL_DATABASE_URL at a running server"
 
 
 def check_database() -> list[Check]:
