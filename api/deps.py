@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
 from api import limits
+from api.request_log import note_tenant
 from etl.db import get_sessionmaker, scope_to_tenant
 from etl.tenancy.keys import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
 
@@ -74,6 +75,7 @@ def current_principal(
             limits.count_failed_authentication(request)
         raise
     scope_to_tenant(session, principal.tenant_id)
+    note_tenant(principal.tenant_id)
     limits.count_request(principal)
     if request.method not in READ_METHODS and not principal.can_write:
         raise _read_only(request, principal)

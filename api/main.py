@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from api.errors import answer_domain_errors
+from api.request_log import RequestLog, setup_api_logging
 from api.routers import (
     api_keys,
     auth,
@@ -38,6 +39,8 @@ from etl.config import get_settings
 from etl.db import get_engine
 
 API_PREFIX = "/api/v1"
+# ETL_LOG_FORMAT on our lines and uvicorn's, before uvicorn logs that it started (it imports us first).
+setup_api_logging()
 
 
 @asynccontextmanager
@@ -83,6 +86,7 @@ console.mount(app)  # the console at / with its history fallback: after every ot
 # 413 before the whole body is read.
 app.add_middleware(raw_data.BodySizeLimit, limits={raw_data.STORE_PATH: MAX_STORE_BYTES})
 app.add_middleware(RefuseNulInUrl)  # a NUL in the path or query string: 422 before any route
+app.add_middleware(RequestLog)  # outermost: a request id and an access line for every answer, refusals too
 
 
 def _openapi() -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -14,6 +15,7 @@ from etl.allowlist import parse_allow_list
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 PLACEHOLDERS = {"", "changeme", "change-me", "secret", DEV_SECRET_KEY}
 # What the `limits` library's Redis storage reads (api.limits).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDIS_SCHEMES = ("redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
@@ -25,6 +27,11 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/pulse"
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     broker_folder: str = ".pulse-demo/broker"  # only for broker_url=filesystem:// (the demo)
+    # Logs (etl/logs.py): `text` for people, `json` for one object per line (a log shipper). The
+    # level of the API and the CLI (default: INFO for the API, WARNING for the CLI); workers and
+    # beat take Celery's --loglevel.
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] | None = None
     # Fernet keys (or any passphrase, derived to a key). Several, comma-separated, to rotate:
     # the first encrypts, all decrypt. `etl integrations rotate-key` re-encrypts with the first.
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
@@ -109,6 +116,14 @@ class Settings(BaseSettings):
             valid = False
         if not valid:
             raise ValueError(f"{value!r} is not a rate limit; write it like 600/minute or 10/second;600/minute")
+        return value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value):
+        if isinstance(value, str):
+            value = value.strip()
+            return None if not value else value.upper() if value.upper() in LOG_LEVELS else value.lower()
         return value
 
     @field_validator("database_url")

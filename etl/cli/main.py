@@ -13,6 +13,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
+from etl import logs
 from etl.cli.db import db
 from etl.cli.demo import demo_command
 from etl.cli.doctor import doctor
@@ -76,9 +77,20 @@ def _report(err: CliError, as_json: bool) -> None:
     click.echo(f"error: {err.message}", err=True)
 
 
+def _setup_logging() -> None:
+    """Library lines (warnings and up, ETL_LOG_LEVEL to see more) in ETL_LOG_FORMAT on stderr,
+    credentials masked; a bad .env is not an error here (the command that reads it reports it)."""
+    try:
+        level = get_settings().log_level or "WARNING"
+    except Exception:  # noqa: BLE001
+        level = "WARNING"
+    logs.setup(level)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in argv
+    _setup_logging()
     try:
         rv = cli.main(args=argv, prog_name="etl", standalone_mode=False)
     except click.exceptions.Exit as exc:

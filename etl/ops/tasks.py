@@ -31,6 +31,10 @@ class ControlTask(EtlTask):
     def _job_tenant(self) -> None:
         return None  # each control function scopes its own sessions
 
+    def log_context(self, args) -> dict:
+        """No job: the reconciliation knows its integration (its argument), the periodic ones nothing."""
+        return {"integration_id": args[0]} if args else {}
+
     def _record(self, sql, **params) -> None:
         return None
 

@@ -24,6 +24,7 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from etl import logs
 from etl.broker.publish import BROKER_UNREACHABLE
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope, tenant_context
@@ -88,12 +89,19 @@ def public_message(exc: BaseException) -> str:
 
 
 @lru_cache(maxsize=4096)
-def tenant_of_job(job_id: str) -> uuid.UUID | None:
-    """The tenant a job belongs to: the one look-up a task makes across tenants, before it knows
-    whose job it runs. A job never changes tenant, so each worker process asks once per job."""
+def owner_of_job(job_id: str) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The tenant and integration a job belongs to: the one look-up a task makes across tenants,
+    before it knows whose job it runs. A job never changes owner, so each worker process asks once
+    per job. (None, None) when the job is gone."""
     with session_scope() as session:
         scope_to_all_tenants(session, "a task looks up its job's tenant")
-        return session.scalar(select(EtlJob.tenant_id).where(EtlJob.id == uuid.UUID(job_id)))
+        row = session.execute(select(EtlJob.tenant_id, EtlJob.integration_id)
+                              .where(EtlJob.id == uuid.UUID(job_id))).first()
+        return (row.tenant_id, row.integration_id) if row else (None, None)
+
+
+def tenant_of_job(job_id: str) -> uuid.UUID | None:
+    return owner_of_job(job_id)[0]
 
 
 class EtlTask(Task):
@@ -257,7 +265,20 @@ class EtlTask(Task):
             log.exception("could not record task run %s", params.get("task_id"))
             return None
 
+    def log_context(self, args) -> dict:
+        """The ids every line this task logs carries (etl.logs): its job's, from its arguments and
+        one cached look-up. A database that cannot be reached leaves tenant and integration out."""
+        job_id, batch_id = (list(args) + [None, None])[:2]
+        try:
+            tenant_id, integration_id = owner_of_job(str(job_id))
+        except Exception:  # noqa: BLE001 - run_work retries the same look-up and decides
+            tenant_id = integration_id = None
+        return {"job_id": job_id, "tenant_id": tenant_id, "integration_id": integration_id, "batch_id": batch_id}
+
     def before_start(self, task_id, args, kwargs):
+        # The context ends in etl.broker.app (task_postrun), after Celery's own lines about the task.
+        logs.set_context(stage=self.stage, task_id=task_id, task_name=self.name)
+        logs.update_context(**self.log_context(args))
         job_id, batch_id = (list(args) + [None, None])[:2]
         self.request.deliveries = self._record(
             RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name, stage=self.stage,

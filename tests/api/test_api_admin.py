@@ -439,6 +439,27 @@ def test_credentials_never_in_job_errors_worker_logs_or_raw_data(api_client, jir
                      .where(RawExtractionData.integration_id == integration_id)) == 0
 
 
+def test_github_tokens_never_in_job_errors_or_worker_logs(api_client, github_integration, workers, db):
+    """The same for a GitHub integration: a refused token and a good one, through real workers."""
+    tenant_id, key, integration_id, fake = github_integration(repos={"acme/api": 4}, tokens=(GH_TOKEN,))
+    h = auth(key)
+    path = f"/api/v1/integrations/{integration_id}"
+    wrong = "ghp_" + uuid.uuid4().hex  # shaped like a real token, refused by the fake
+    assert api_client.patch(path, headers=h, json={"credentials": {"token": wrong}}).status_code == 200
+    r = api_client.post("/api/v1/etl/pipeline/trigger", json={"integration_id": str(integration_id)}, headers=h)
+    job = wait_for_job(uuid.UUID(r.json()["job_id"]))
+    assert job.status == "failed" and job.error_details["status"] == 401
+    runs = db.scalars(select(EtlTaskRun.error).where(EtlTaskRun.job_id == job.id)).all()
+    assert_no_secret(json.dumps(job.error_details) + " ".join(e or "" for e in runs), wrong, GH_TOKEN)
+
+    assert api_client.patch(path, headers=h, json={"credentials": {"token": GH_TOKEN}}).status_code == 200
+    r = api_client.post("/api/v1/etl/pipeline/trigger", json={"integration_id": str(integration_id)}, headers=h)
+    job = wait_for_job(uuid.UUID(r.json()["job_id"]))
+    assert job.status == "succeeded", job.error_details
+    for log_file in workers.logdir.glob("worker-*.log"):
+        assert_no_secret(log_file.read_text(errors="replace"), GH_TOKEN, wrong)
+
+
 # --- key rotation ------------------------------------------------------------------------------
 
 
