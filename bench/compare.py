@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -71,8 +72,10 @@ def main(argv=None) -> int:
     fake = None
     sampler = None
     vhost_made = False
-    report: dict = {"issues": args.issues, "concurrency": {"extract": args.extract_concurrency,
-                    "transform": args.transform_concurrency, "load": args.load_concurrency}}
+    scratch: list[str] = []  # temporary directories removed at the end (the worker logs stay)
+    report: dict = {"issues": args.issues, "load_average_at_start": os.getloadavg()[0],
+                    "concurrency": {"extract": args.extract_concurrency, "transform": args.transform_concurrency,
+                                    "load": args.load_concurrency}}
     try:
         t_setup = time.monotonic()
         pg.start()
@@ -81,6 +84,7 @@ def main(argv=None) -> int:
         vhost.create()
         vhost_made = True
         stats_dir = tempfile.mkdtemp(prefix="pulse-bench-msg-")
+        scratch.append(stats_dir)
         os.environ.update({
             "ETL_DATABASE_URL": db_dsn.replace("postgresql://", "postgresql+psycopg2://"),
             "ETL_BROKER_URL": vhost.url,
@@ -135,9 +139,10 @@ def main(argv=None) -> int:
             del lines
 
         if not args.no_dlt:
-            report["dlt"] = run_dlt(args, fake, pg, db_dsn, build_jql({"projects": ["BEN"]}, None),
+            report["dlt"] = run_dlt(args, fake, pg, db_dsn, scratch, build_jql({"projects": ["BEN"]}, None),
                                     ",".join([*FIELDS, fake.story_points_field]))
 
+        report["load_average_at_end"] = os.getloadavg()[0]
         report["summary"] = summary(report)
         print_summary(report)
         if args.json:
@@ -156,9 +161,11 @@ def main(argv=None) -> int:
         pg.close()
         if vhost_made:
             vhost.delete()
+        for path in scratch:
+            shutil.rmtree(path, ignore_errors=True)
 
 
-def run_dlt(args, fake, pg, db_dsn, jql, fields) -> dict:
+def run_dlt(args, fake, pg, db_dsn, scratch, jql, fields) -> dict:
     from bench.peers import dlt_peer
     from bench.procs import tree_cpu_seconds
 
@@ -166,6 +173,7 @@ def run_dlt(args, fake, pg, db_dsn, jql, fields) -> dict:
     variants = [(0, "dlt_jira")] + ([(-1, "dlt_jira_nested")] if args.dlt_nested else [])
     for nesting, dataset in variants:
         pipelines_dir = tempfile.mkdtemp(prefix="pulse-bench-dlt-")
+        scratch.append(pipelines_dir)
         label = "nesting 0" if nesting == 0 else "default nesting"
         for run_name in ("first run", "re-run unchanged"):
             fake.reset_requests()
@@ -253,6 +261,9 @@ def print_summary(report: dict) -> None:
           f"re-sync {fmt(s['pulse_resync_issues_per_s'])}, dlt nesting 0 {fmt(s['dlt_nesting0_issues_per_s'])}"
           f" / re-run {fmt(s['dlt_nesting0_rerun_issues_per_s'])}, COPY pglz {fmt(s['copy_pglz_issues_per_s'])}"
           f" / lz4 {fmt(s['copy_lz4_issues_per_s'])})")
+    print(f"  (1-minute load average {report['load_average_at_start']:.1f} at the start, "
+          f"{report['load_average_at_end']:.1f} at the end, on {os.cpu_count()} cores: other work on the machine "
+          "moves the wall-time ratios; CPU ms per issue moves less)")
     width = max(len(r[0]) for r in rows)
     print(f"  {'what':{width}}  {'measured':>14}  issue 12 target")
     for what, value, target in rows:
