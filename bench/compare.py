@@ -52,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--no-dlt", action="store_true", help="skip the dlt peer")
     p.add_argument("--dlt-nested", action="store_true", help="also run dlt with its default nesting (child tables)")
     p.add_argument("--no-copy", action="store_true", help="skip the raw-COPY limit")
+    p.add_argument("--autovacuum", choices=("off", "on"), default="off",
+                   help="the private cluster's autovacuum: off as on this machine's server (default), or on")
     return p.parse_args(argv)
 
 
@@ -66,14 +68,15 @@ def fmt(v, spec=",.0f", none="n/a"):
 def main(argv=None) -> int:
     args = parse_args(argv)
     run_id = uuid.uuid4().hex[:8]
-    pg = PrivatePostgres()
+    pg = PrivatePostgres(autovacuum=args.autovacuum == "on")
     vhost = Vhost(f"pulse_bench_{run_id}")
     workers = None
     fake = None
     sampler = None
     vhost_made = False
     scratch: list[str] = []  # temporary directories removed at the end (the worker logs stay)
-    report: dict = {"issues": args.issues, "load_average_at_start": os.getloadavg()[0],
+    report: dict = {"issues": args.issues, "autovacuum": args.autovacuum,
+                    "load_average_at_start": os.getloadavg()[0],
                     "concurrency": {"extract": args.extract_concurrency, "transform": args.transform_concurrency,
                                     "load": args.load_concurrency}}
     try:
@@ -97,7 +100,8 @@ def main(argv=None) -> int:
         from etl.sources.jira.client import FIELDS, build_jql
 
         migrations.upgrade()
-        print(f"private PostgreSQL on port {pg.port} (pid {pg.pid}), vhost {vhost.name}; "
+        print(f"private PostgreSQL on port {pg.port} (pid {pg.pid}, autovacuum {args.autovacuum}), "
+              f"vhost {vhost.name}; "
               f"generating {args.issues:,} fake issues ...", flush=True)
         fake = FakeJira(issues=args.issues, projects=("BEN",), seed=7)
         fake.serve()
@@ -112,7 +116,7 @@ def main(argv=None) -> int:
         from bench.pulse_run import PulseBench
 
         bench = PulseBench(fake, db_dsn, list(workers.pids.values()), pg.pid)
-        runs = [bench.run("first sync", "full", args.issues),
+        runs = [bench.run("first sync", "full", args.issues, first_row_latency=True),
                 bench.run("re-sync unchanged", "full", args.issues),
                 bench.run("incremental unch.", "incremental", args.issues)]
         sampler.stop_flag.set()

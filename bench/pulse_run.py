@@ -108,7 +108,10 @@ class PulseBench:
         with operator_session() as s:
             return s.get(Integration, self.integration_id).last_reconciled_at
 
-    def run(self, name: str, kind: str, issues: int, progress: bool = True) -> RunResult:
+    def run(self, name: str, kind: str, issues: int, progress: bool = True,
+            first_row_latency: bool = False) -> RunResult:
+        """One job, measured. first_row_latency: also time trigger -> the integration's first
+        work_items row (meaningful on its first sync only)."""
         res = RunResult(name=name, kind=kind, issues=issues)
         before = settled_writes(self.db_dsn, self.quiet_since)
         reconciled_before = self._reconciled_at()
@@ -137,7 +140,7 @@ class PulseBench:
             res.extracted, res.unchanged, res.loaded, res.failed = job.extracted, job.unchanged, job.loaded, job.failed
             res.streams = s.scalar(text("SELECT count(DISTINCT stream) FROM etl_batches WHERE job_id = :j"),
                                    {"j": job_id}) or 0
-            if name == "first sync":
+            if first_row_latency:
                 res.first_row_latency_s = s.scalar(text(
                     "SELECT extract(epoch FROM (SELECT min(loaded_at) FROM work_items WHERE integration_id = :i)"
                     " - (SELECT created_at FROM etl_jobs WHERE id = :j))"), {"i": self.integration_id, "j": job_id})

@@ -29,11 +29,13 @@ def free_port() -> int:
 class PrivatePostgres:
     """initdb + postgres as our child process (run as the `postgres` OS user under root, which
     PostgreSQL refuses to run as). Settings mirror the machine's server where they matter for
-    speed: fsync and synchronous_commit on, 128 MB shared_buffers, autovacuum off. Stopped by pid."""
+    speed: fsync and synchronous_commit on, 128 MB shared_buffers, autovacuum off (`autovacuum=True`
+    turns it on, as PostgreSQL's default and a deployment have it). Stopped by pid."""
 
     user = "postgres"
 
-    def __init__(self, bindir: Path = PG_BIN):
+    def __init__(self, bindir: Path = PG_BIN, autovacuum: bool = False):
+        self.autovacuum = autovacuum
         if not (bindir / "initdb").exists():
             found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
             if not found:
@@ -65,7 +67,8 @@ class PrivatePostgres:
         self.proc = subprocess.Popen(
             [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.root),
              "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=on", "-c", "synchronous_commit=on",
-             "-c", "shared_buffers=128MB", "-c", "autovacuum=off", "-c", "max_connections=200"],
+             "-c", "shared_buffers=128MB", "-c", f"autovacuum={'on' if self.autovacuum else 'off'}",
+             "-c", "max_connections=200"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=self._owner)
         log.close()
         import psycopg2
