@@ -12,13 +12,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.procs import RssSampler  # noqa: E402
 
 
 def parse_args():
@@ -31,42 +32,6 @@ def parse_args():
     p.add_argument("--admin-dsn", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--keep-db", action="store_true")
     return p.parse_args()
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def descendants(pid: int) -> list[int]:
-    out = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                out += [int(child), *descendants(int(child))]
-    except OSError:
-        pass
-    return out
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pids: dict[str, int]):
-        super().__init__(daemon=True)
-        self.pids = pids
-        self.peak: dict[str, int] = {name: 0 for name in pids}
-        self.stop_flag = threading.Event()
-
-    def run(self):
-        while not self.stop_flag.is_set():
-            for name, pid in self.pids.items():
-                for p in [pid, *descendants(pid)]:
-                    self.peak[name] = max(self.peak[name], rss_kib(p))
-            time.sleep(0.2)
 
 
 def bench_github(prs: int, tenant_id) -> None:
