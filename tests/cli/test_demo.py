@@ -167,3 +167,22 @@ def test_on_a_database_of_ones_own_fresh_deletes_only_the_demo_tenant(database):
     with operator_session() as s:
         assert s.scalar(select(func.count()).select_from(Integration).where(Integration.tenant_id == first.id)) == 0
         assert s.get(Tenant, first.id) is None and s.get(Tenant, other.id) is not None
+
+
+def test_a_second_demo_in_a_folder_in_use_is_refused_and_a_stale_pid_file_is_not(tmp_path):
+    """Two demos on one embedded database would stop it under each other."""
+    from etl.cli.demo_state import running_demo
+
+    base = tmp_path / ".pulse-demo"
+    base.mkdir()
+    holder = subprocess.Popen(["bash", "-c", "exec -a etl-demo-holder sleep 120"], stdin=subprocess.DEVNULL)
+    try:
+        (base / "demo.pid").write_text(f"{holder.pid}\n")
+        done = subprocess.run([*etl_command(), "demo", "--issues", "1"], cwd=tmp_path, env=fresh_shell(),
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 1 and f"another `etl demo` (pid {holder.pid}) is using .pulse-demo/" in done.stderr
+        assert not (base / "pg").exists()  # nothing was started
+    finally:
+        holder.kill()
+        holder.wait()
+    assert running_demo(base) is None  # its process is gone: the file no longer holds the folder
