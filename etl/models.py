@@ -195,7 +195,12 @@ class EtlBatch(Base):
     stage claims with a conditional update, which is what makes every task safe to run twice."""
 
     __tablename__ = "etl_batches"
-    __table_args__ = (UniqueConstraint("job_id", "stream", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "stream", "seq"),
+        # what each stage's completeness checks read (migration 0014)
+        Index("ix_etl_batches_unfinished", "job_id", postgresql_where=text("status <> 'loaded'")),
+        Index("ix_etl_batches_last", "job_id", "stream", postgresql_where=text("is_last")),
+    )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     job_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("etl_jobs.id", ondelete="CASCADE"), nullable=False

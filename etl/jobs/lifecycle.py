@@ -265,7 +265,7 @@ def update_extraction_done(session: Session, job: EtlJob) -> None:
         return
     exhausted = session.scalar(
         select(func.count(func.distinct(EtlBatch.stream)))
-        .where(EtlBatch.job_id == job.id, EtlBatch.is_last.is_(True), EtlBatch.status != "pending")
+        .where(EtlBatch.job_id == job.id, EtlBatch.is_last, EtlBatch.status != "pending")
     )
     job.extraction_done = exhausted >= len(job.entities)
     session.flush()
