@@ -133,20 +133,8 @@ def update_integration(
     new_name = integration.name if name is None else name.strip()
     if not new_name:
         raise InvalidIntegration("integration name must not be empty")
-    new_url = integration.base_url if base_url is None else _validate_url(base_url)
-    if credentials is None and outbound.origin(new_url) != outbound.origin(integration.base_url):
-        # Otherwise anyone with a write key could send the stored token to a server of theirs.
-        raise InvalidIntegration("the new base URL is on another host (or scheme or port): send the credentials for "
-                                 "it in the same request; the stored ones are only ever sent to the current host")
-    new_settings = dict(integration.settings or {})
-    for key, value in (settings or {}).items():
-        if value is None:
-            new_settings.pop(key, None)
-        else:
-            new_settings[key] = value
-    # Unchanged credentials are checked as stored (CredentialsError if they no longer decrypt).
-    validate_settings(integration.provider, credentials if credentials is not None else credentials_of(integration),
-                      new_settings)
+    new_url, _, new_settings = _changed_connection(integration, base_url, settings, credentials,
+                                                    "send the credentials for it in the same request")
     changed = [field for field, old, new in (("name", integration.name, new_name),
                                              ("base_url", integration.base_url, new_url),
                                              ("settings", integration.settings, new_settings)) if old != new]
@@ -158,24 +146,36 @@ def update_integration(
     return changed
 
 
-def merged_for_test(integration: Integration, *, base_url: str | None = None, settings: dict | None = None,
-                    credentials: dict | None = None) -> tuple[str, str, dict, dict]:
-    """(provider, base URL, credentials, settings) of the integration with these changes applied
-    as update_integration would apply them, checked by the same rules and messages, and nothing
-    saved: what the edit form tests before it saves. A new host without new credentials is refused,
-    as PATCH refuses it: the stored token is only ever sent to the current host."""
+def _changed_connection(integration: Integration, base_url: str | None, settings: dict | None,
+                        credentials: dict | None, ask: str) -> tuple[str, dict, dict]:
+    """(base URL, credentials, settings) with the changes applied and checked: settings merged into
+    the stored ones (a key set to None is removed), credentials replacing the stored ones whole.
+    A new host without new credentials is refused (`ask` says how to send them): otherwise anyone
+    with a write key could send the stored token to a server of theirs."""
     new_url = integration.base_url if base_url is None else _validate_url(base_url)
     if credentials is None and outbound.origin(new_url) != outbound.origin(integration.base_url):
-        raise InvalidIntegration("the new base URL is on another host (or scheme or port): send the credentials for "
-                                 "it to test it; the stored ones are only ever sent to the current host")
+        raise InvalidIntegration(f"the new base URL is on another host (or scheme or port): {ask}; the stored "
+                                 "credentials are only ever sent to the current host")
     new_settings = dict(integration.settings or {})
     for key, value in (settings or {}).items():
         if value is None:
             new_settings.pop(key, None)
         else:
             new_settings[key] = value
+    # Unchanged credentials are checked as stored (CredentialsError if they no longer decrypt).
     creds = credentials if credentials is not None else credentials_of(integration)
     validate_settings(integration.provider, creds, new_settings)
+    return new_url, creds, new_settings
+
+
+def merged_for_test(integration: Integration, *, base_url: str | None = None, settings: dict | None = None,
+                    credentials: dict | None = None) -> tuple[str, str, dict, dict]:
+    """(provider, base URL, credentials, settings) of the integration with these changes applied
+    as update_integration would apply them, checked by the same rules and messages, and nothing
+    saved: what the edit form tests before it saves. A new host without new credentials is refused,
+    as PATCH refuses it: the stored token is only ever sent to the current host."""
+    new_url, creds, new_settings = _changed_connection(integration, base_url, settings, credentials,
+                                                        "send the credentials for it to test it")
     return integration.provider, new_url, creds, new_settings
 
 
