@@ -19,6 +19,43 @@ export function elapsed(job: Job, now = Date.now()): string {
   return duration(end - Date.parse(job.started_at));
 }
 
+/** The jobs table of the Jobs page and of an integration's page: columns that fit 1280 px. */
+export function JobTable({ jobs, integrationName, className = "" }: {
+  jobs: Job[];
+  integrationName: (id: string) => string;
+  className?: string;
+}) {
+  return (
+    <table className={`w-full table-fixed border-collapse text-sm ${className}`}>
+      <colgroup>
+        <col className="w-28" />
+        <col className="w-44" />
+        <col className="w-28" />
+        <col />
+        <col className="w-32" />
+        <col className="w-32" />
+        <col className="w-40" />
+      </colgroup>
+      <thead className="bg-slate-50 dark:bg-slate-900/60">
+        <tr>
+          <th scope="col" className="th">Job</th>
+          <th scope="col" className="th">Integration</th>
+          <th scope="col" className="th">Status</th>
+          <th scope="col" className="th">Progress</th>
+          <th scope="col" className="th">Created</th>
+          <th scope="col" className="th">Duration</th>
+          <th scope="col" className="th">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {jobs.map((job) => (
+          <JobRow key={job.id} job={job} integrationName={integrationName} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function JobRow({ job, integrationName }: { job: Job; integrationName: (id: string) => string }) {
   const error = jobError(job);
   return (
@@ -146,33 +183,7 @@ export function Jobs() {
         ) : rows.length === 0 ? (
           <Empty>{filtered ? "No job matches these filters." : "No jobs yet: a sync started from an integration shows here."}</Empty>
         ) : (
-          <table className="w-full table-fixed border-collapse text-sm">
-            <colgroup>
-              <col className="w-28" />
-              <col className="w-44" />
-              <col className="w-28" />
-              <col />
-              <col className="w-32" />
-              <col className="w-32" />
-              <col className="w-40" />
-            </colgroup>
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className="th">Job</th>
-                <th scope="col" className="th">Integration</th>
-                <th scope="col" className="th">Status</th>
-                <th scope="col" className="th">Progress</th>
-                <th scope="col" className="th">Created</th>
-                <th scope="col" className="th">Duration</th>
-                <th scope="col" className="th">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((job) => (
-                <JobRow key={job.id} job={job} integrationName={integrationName} />
-              ))}
-            </tbody>
-          </table>
+          <JobTable jobs={rows} integrationName={integrationName} />
         )}
       </div>
       {jobs.hasNextPage && (

@@ -5,7 +5,7 @@ import { isOverdue, providerLabel, useIntegration, type IntegrationFull } from "
 import { IntegrationName } from "../../components/IntegrationName";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { dateTime, relative } from "../../lib/format";
-import { JobRow } from "../Jobs";
+import { JobTable } from "../Jobs";
 import { IntegrationActions } from "./actions";
 import { IntegrationForm } from "./Form";
 import { LogoEditor } from "./Logo";
@@ -30,33 +30,7 @@ function RecentJobs({ integration }: { integration: IntegrationFull }) {
       ) : rows.length === 0 ? (
         <Empty>No jobs yet: Sync now starts one.</Empty>
       ) : (
-        <table className="mt-2 w-full table-fixed border-collapse text-sm">
-          <colgroup>
-            <col className="w-28" />
-            <col className="w-44" />
-            <col className="w-28" />
-            <col />
-            <col className="w-32" />
-            <col className="w-32" />
-            <col className="w-40" />
-          </colgroup>
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className="th">Job</th>
-              <th scope="col" className="th">Integration</th>
-              <th scope="col" className="th">Status</th>
-              <th scope="col" className="th">Progress</th>
-              <th scope="col" className="th">Created</th>
-              <th scope="col" className="th">Duration</th>
-              <th scope="col" className="th">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((job) => (
-              <JobRow key={job.id} job={job} integrationName={integrationName} />
-            ))}
-          </tbody>
-        </table>
+        <JobTable jobs={rows} integrationName={integrationName} className="mt-2" />
       )}
     </section>
   );
