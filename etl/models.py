@@ -228,7 +228,7 @@ class EtlBatch(Base):
     source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
     listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed
     # Normalized rows between transform and load; cleared once loaded so it never accumulates.
-    staged: Mapped[dict | None] = mapped_column(JSONB)
+    staged: Mapped[dict | None] = mapped_column(JSONB, deferred=True)  # written by transform, read in SQL by load
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from etl.models import Integration, RawExtractionData
 from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_batch
-from etl.sources.base import LoadSpec
+from etl.sources.base import LoadSpec, StagedKeys
 from etl.sources.registry import get_source
 
 SKIP_COLUMNS = {"id", "loaded_at"}  # the table's own: a surrogate key, the load's timestamp
@@ -65,24 +65,45 @@ def _compiled(spec: LoadSpec):
     return text(upsert_sql(spec)), text(prune) if prune else None
 
 
+class BatchStaged:
+    """A batch's staged rows as the load needs them beside the upserts (etl.sources.base.StagedKeys):
+    counts and key columns read in SQL, so the worker never parses the batch's JSON."""
+
+    COUNTS = text("SELECT key, jsonb_array_length(value) FROM etl_batches b, jsonb_each(b.staged) WHERE b.id = :batch_id")
+    VALUES = text("SELECT coalesce(array_agg(x ->> :column), '{}') FROM etl_batches b, "
+                  "jsonb_array_elements(b.staged -> :table) x WHERE b.id = :batch_id")
+
+    def __init__(self, session: Session, batch_id: int):
+        self.session, self.batch_id = session, batch_id
+        self.counts = dict(session.execute(self.COUNTS, {"batch_id": batch_id}).all())
+
+    def count(self, table: str) -> int | None:
+        return self.counts.get(table)
+
+    def values(self, table: str, column: str) -> list[str]:
+        if not self.counts.get(table):
+            return []
+        return self.session.execute(self.VALUES, {"batch_id": self.batch_id, "table": table, "column": column}).scalar()
+
+
 def load_batch_rows(session: Session, specs: list[LoadSpec], batch_id: int, tenant_id, integration_id,
-                    staged: dict) -> int:
+                    staged: StagedKeys) -> int:
     """Upsert every staged table of a batch; returns the number of top-level records loaded
     (child rows such as transitions are not counted)."""
     loaded = 0
     for spec in specs:
-        rows = staged.get(spec.name)
-        if rows is None:
+        count = staged.count(spec.name)
+        if count is None:
             continue
         upsert, prune = _compiled(spec)
         params = {"batch_id": batch_id, "tenant_id": str(tenant_id), "integration_id": str(integration_id)}
         session.execute(upsert, params)
         if prune is not None:
             parent_table, parent_key, _ = spec.parent
-            session.execute(prune, {**params, "parents": [p[parent_key] for p in staged.get(parent_table, [])],
-                                    "keep": [r["external_id"] for r in rows]})
+            session.execute(prune, {**params, "parents": staged.values(parent_table, parent_key),
+                                    "keep": staged.values(spec.name, "external_id")})
         if spec.parent is None:  # one row per raw object; derived child rows are not counted
-            loaded += len(rows)
+            loaded += count
     return loaded
 
 
@@ -93,10 +114,10 @@ def load_batch(batch_id: int) -> None:
             return
         batch, job = claimed
         source = get_source(session.get(Integration, job.integration_id).provider)
-        loaded = load_batch_rows(session, source.load_specs, batch.id, job.tenant_id, job.integration_id,
-                                 batch.staged or {})
+        staged = BatchStaged(session, batch.id)
+        loaded = load_batch_rows(session, source.load_specs, batch.id, job.tenant_id, job.integration_id, staged)
         # derived columns that span records (GitHub's review counts); most sources have none
-        source.after_load(session, batch.staged or {}, job.tenant_id, job.integration_id)
+        source.after_load(session, staged, job.tenant_id, job.integration_id)
         session.execute(
             update(RawExtractionData)
             .where(RawExtractionData.id.in_(batch.raw_ids), RawExtractionData.processing_status == "processing")

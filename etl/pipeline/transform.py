@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from etl.mappings.lookup import load_mappings
 from etl.models import Integration, RawExtractionData
 from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_batch
-from etl.sources.base import TransformContext, TransformResult
+from etl.sources.base import TenantMappings, TransformContext, TransformResult
 from etl.sources.registry import get_source
 
 
@@ -24,7 +24,7 @@ def transform_batch(batch_id: int) -> None:
         batch, job = claimed
         integration = session.get(Integration, job.integration_id)
         ctx = TransformContext(job.tenant_id, integration.id, integration.base_url, integration.settings,
-                               load_mappings(session, job.tenant_id, integration.id))
+                               job_mappings(session, job.id, job.tenant_id, integration.id))
         result = transform_raw(session, get_source(integration.provider), batch.raw_ids, job.tenant_id, ctx)
         mark_failed(session, result.failures, job.id)
         if result.ok_raw_ids:
@@ -39,6 +39,24 @@ def transform_batch(batch_id: int) -> None:
         touch_batch(batch)
         session.flush()
         finish_stage(session, job.id)
+
+
+# Each job's mappings, read once per worker process rather than once per batch (a sixth of the
+# transform's time). A mapping changed while a job runs does not reach its later batches: the change
+# asks for a reprocess of the integration once the job ends (etl.jobs.reprocess, request_reprocess),
+# which reads the new mappings under a job id of its own.
+_JOB_MAPPINGS: dict[uuid.UUID, TenantMappings] = {}
+JOB_MAPPINGS_KEPT = 32
+
+
+def job_mappings(session: Session, job_id: uuid.UUID, tenant_id: uuid.UUID, integration_id: uuid.UUID) -> TenantMappings:
+    mappings = _JOB_MAPPINGS.get(job_id)
+    if mappings is None:
+        mappings = load_mappings(session, tenant_id, integration_id)
+        if len(_JOB_MAPPINGS) >= JOB_MAPPINGS_KEPT:
+            _JOB_MAPPINGS.pop(next(iter(_JOB_MAPPINGS)))  # the oldest job's
+        _JOB_MAPPINGS[job_id] = mappings
+    return mappings
 
 
 def transform_raw(session: Session, source, raw_ids: list[int], tenant_id, ctx: TransformContext) -> TransformResult:

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import BigInteger, Boolean, Float, Integer, SmallInteger, Table
 from sqlalchemy.orm import Session
@@ -176,7 +177,7 @@ class Source(ABC):
         finally:
             connector.close()
 
-    def after_load(self, session: Session, staged: dict, tenant_id, integration_id) -> None:
+    def after_load(self, session: Session, staged: StagedKeys, tenant_id, integration_id) -> None:
         """Derived columns that span records (GitHub's review counts), after each load. Default: none."""
 
     def spec_of(self, stream: str) -> StreamSpec:
@@ -246,6 +247,17 @@ def first_unfit(table: Table, rows: list[dict]) -> str | None:
 def _shown(value) -> str:
     text_ = repr(value)
     return text_ if len(text_) <= 40 else text_[:37] + "..."
+
+
+class StagedKeys(Protocol):
+    """What the load reads of a batch's staged rows besides the rows themselves, without parsing
+    them in Python: how many rows each table has, and one column's values (the keys to prune by)."""
+
+    def count(self, table: str) -> int | None:
+        """The rows staged for `table`; None when the batch staged no such table."""
+
+    def values(self, table: str, column: str) -> list[str]:
+        """`column` of every row staged for `table`, as text."""
 
 
 @dataclass(frozen=True)

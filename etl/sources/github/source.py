@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from etl.config import get_settings
 from etl.models import PrCommit, PrReview, PullRequest
-from etl.sources.base import Connector, LoadSpec, Source, TransformContext, TransformResult
+from etl.sources.base import Connector, LoadSpec, Source, StagedKeys, TransformContext, TransformResult
 from etl.sources.github import checks
 from etl.sources.github.client import GitHubClient
 from etl.sources.github.streams import COMMIT, PULL, REVIEW, STREAMS, pull_id, repo_of, stream_name
@@ -93,9 +93,8 @@ class GitHubSource(Source):
     def identity_problem(self, entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
         return checks.identity_problem(entity_type, external_id, payload)
 
-    def after_load(self, session: Session, staged: dict, tenant_id, integration_id) -> None:
-        prs = {r["external_id"] for r in staged.get("pull_requests", [])}
-        prs |= {r["pr_external_id"] for r in staged.get("pr_reviews", [])}
+    def after_load(self, session: Session, staged: StagedKeys, tenant_id, integration_id) -> None:
+        prs = set(staged.values("pull_requests", "external_id")) | set(staged.values("pr_reviews", "pr_external_id"))
         if prs:
             session.execute(REFRESH_REVIEW_STATS, {"tenant_id": str(tenant_id), "integration_id": str(integration_id),
                                                    "prs": sorted(prs)})
