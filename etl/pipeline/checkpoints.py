@@ -122,16 +122,18 @@ def lock_active_job(session: Session, job_id: uuid.UUID) -> EtlJob:
 
 
 # The job's counters are sums over its batches (exact whatever runs twice). Summing on every stage
-# costs O(batches) per task, O(batches^2) per job: a 100,000-issue sync has 1,000 batches. While the
-# job runs they are summed at most this often (progress is read by people, once a second at best);
-# the job's end sums them once more, exactly.
+# costs O(batches) per task, O(batches^2) per job: a 100,000-issue sync has 1,000 batches. A job past
+# SUM_ALWAYS_BELOW pages has them summed at most once per COUNTERS_EVERY while it runs (progress is
+# read by people); a smaller one, cheap to sum, on every stage. The job's end sums them exactly.
+SUM_ALWAYS_BELOW = 50
 COUNTERS_EVERY = timedelta(seconds=1)
 
 
 def finish_stage(session: Session, job_id: uuid.UUID) -> None:
     """Counters move while the job runs; the job ends when its last batch lands."""
     job = lock_active_job(session, job_id)
-    if job.updated_at is None or job.updated_at < datetime.now(timezone.utc) - COUNTERS_EVERY:
+    if (job.pages < SUM_ALWAYS_BELOW or job.updated_at is None
+            or job.updated_at < datetime.now(timezone.utc) - COUNTERS_EVERY):
         refresh_counters(session, job_id)
         session.refresh(job)
     update_extraction_done(session, job)
