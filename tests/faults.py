@@ -35,6 +35,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from bench.procs import descendants  # one process-tree walker for the benchmarks and the fault tests
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -61,23 +63,6 @@ def alive(pid: int) -> bool:
         except OSError:
             continue
     return False
-
-
-def descendants(pid: int) -> list[int]:
-    """Children, grandchildren, ... of a process (from /proc)."""
-    out = []
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return out
-    for task in tasks:
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in map(int, children):
-            out += [child, *descendants(child)]
-    return out
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> float:
