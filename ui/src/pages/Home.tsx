@@ -3,6 +3,7 @@ import { Link } from "react-router";
 import { useOverview, type IntegrationFreshness, type Overview } from "../api/overview";
 import { JOB_STATUSES } from "../api/types";
 import { StatusBadge } from "../components/StatusBadge";
+import { Table } from "../components/DataTable";
 import { Empty, ErrorState, Loading } from "../components/States";
 import { dateTime, n, plural, relative } from "../lib/format";
 
@@ -99,6 +100,13 @@ function IntegrationRow({ item, graceMinutes }: { item: IntegrationFreshness; gr
   );
 }
 
+const FRESHNESS_COLUMNS = [
+  { header: "Integration" },
+  { header: "Last successful sync", width: "w-48" },
+  { header: "Next due", width: "w-48" },
+  { header: "Freshness", width: "w-56" },
+] as const;
+
 function Integrations({ data }: { data: Overview }) {
   if (data.integrations.length === 0) {
     return (
@@ -112,27 +120,11 @@ function Integrations({ data }: { data: Overview }) {
   const graceMinutes = Math.round(data.overdue_grace_seconds / 60);
   return (
     <div className="panel overflow-hidden">
-      <table className="w-full table-fixed border-collapse text-sm">
-        <colgroup>
-          <col />
-          <col className="w-48" />
-          <col className="w-48" />
-          <col className="w-56" />
-        </colgroup>
-        <thead className="bg-slate-50 dark:bg-slate-900/60">
-          <tr>
-            <th scope="col" className="th">Integration</th>
-            <th scope="col" className="th">Last successful sync</th>
-            <th scope="col" className="th">Next due</th>
-            <th scope="col" className="th">Freshness</th>
-          </tr>
-        </thead>
-        <tbody>
-          {data.integrations.map((item) => (
-            <IntegrationRow key={item.id} item={item} graceMinutes={graceMinutes} />
-          ))}
-        </tbody>
-      </table>
+      <Table columns={FRESHNESS_COLUMNS}>
+        {data.integrations.map((item) => (
+          <IntegrationRow key={item.id} item={item} graceMinutes={graceMinutes} />
+        ))}
+      </Table>
     </div>
   );
 }

@@ -1,11 +1,11 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { pullRequestPath, usePullRequests, type PullRequest } from "../../api/data";
 import { useIntegrationName, useIntegrations } from "../../api/hooks";
 import { DateFilter, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
 import { dateTime, relative } from "../../lib/format";
-import { PR_STATES, PULL_REQUEST_FILTERS, readFilters, toApiQuery, withFilter } from "./filters";
-import { Tabs } from "./parts";
+import { PR_STATES, PULL_REQUEST_FILTERS, toApiQuery } from "./filters";
+import { DataHeading, Tabs } from "./parts";
 
 const STATE_STYLE: Record<string, string> = {
   open: "bg-green-100 text-green-900 dark:bg-green-900/40 dark:text-green-200",
@@ -51,25 +51,28 @@ function Row({ pr, integrationName }: { pr: PullRequest; integrationName: (id: s
   );
 }
 
+const COLUMNS = [
+  { header: "Pull request", width: "w-52" },
+  { header: "Title" },
+  { header: "State", width: "w-24" },
+  { header: "Author", width: "w-32" },
+  { header: "Reviews", width: "w-20" },
+  { header: "Updated", width: "w-32" },
+] as const;
+
 export function PullRequests() {
-  const [params, setParams] = useSearchParams();
-  const filters = readFilters(params, PULL_REQUEST_FILTERS);
+  const { filters, filtered, change, clear } = useUrlFilters(PULL_REQUEST_FILTERS);
   const prs = usePullRequests(toApiQuery(filters));
   const integrations = useIntegrations();
   const integrationName = useIntegrationName();
-  const change = (name: string, value: string) => setParams(withFilter(params, name, value), { replace: true });
   const rows = prs.data?.pages.flatMap((page) => page.items) ?? [];
-  const filtered = Object.keys(filters).length > 0;
   const github = (integrations.data ?? []).filter((integration) => integration.provider === "github");
 
   return (
     <div className="space-y-3">
-      <div className="flex items-baseline justify-between">
-        <h1 className="text-xl font-semibold">Data</h1>
-        <span className="muted text-xs">Read-only, most recently updated first</span>
-      </div>
+      <DataHeading />
       <Tabs />
-      <div role="group" aria-label="Filter the pull requests" className="flex flex-wrap items-end gap-3">
+      <FilterBar label="Filter the pull requests" filtered={filtered} onClear={clear}>
         <SelectFilter
           label="Integration"
           name="integration_id"
@@ -89,50 +92,20 @@ export function PullRequests() {
           options={[["include", "Shown too"]]}
           onChange={change}
         />
-        {filtered && (
-          <button type="button" className="btn" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
-            Clear filters
-          </button>
-        )}
-      </div>
+      </FilterBar>
 
-      <div className="panel overflow-hidden">
-        {prs.isPending ? (
-          <Loading what="pull requests" />
-        ) : prs.isError ? (
-          <div className="p-4">
-            <ErrorState title="Could not read the pull requests" error={prs.error} onRetry={() => void prs.refetch()} />
-          </div>
-        ) : rows.length === 0 ? (
-          <Empty>{filtered ? "No pull request matches these filters." : "No pull requests yet: a GitHub sync loads them here."}</Empty>
-        ) : (
-          <table className="w-full table-fixed border-collapse text-sm">
-            <colgroup>
-              <col className="w-52" />
-              <col />
-              <col className="w-24" />
-              <col className="w-32" />
-              <col className="w-20" />
-              <col className="w-32" />
-            </colgroup>
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className="th">Pull request</th>
-                <th scope="col" className="th">Title</th>
-                <th scope="col" className="th">State</th>
-                <th scope="col" className="th">Author</th>
-                <th scope="col" className="th">Reviews</th>
-                <th scope="col" className="th">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((pr) => (
-                <Row key={pr.id} pr={pr} integrationName={integrationName} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <QueryPanel
+        query={prs}
+        what="pull requests"
+        count={rows.length}
+        empty={filtered ? "No pull request matches these filters." : "No pull requests yet: a GitHub sync loads them here."}
+      >
+        <Table columns={COLUMNS}>
+          {rows.map((pr) => (
+            <Row key={pr.id} pr={pr} integrationName={integrationName} />
+          ))}
+        </Table>
+      </QueryPanel>
       <LoadMore hasMore={prs.hasNextPage} loading={prs.isFetchingNextPage} onMore={() => void prs.fetchNextPage()} />
     </div>
   );

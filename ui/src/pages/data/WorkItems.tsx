@@ -1,11 +1,11 @@
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { useWorkItems, workItemPath, type WorkItem } from "../../api/data";
 import { useIntegrationName, useIntegrations } from "../../api/hooks";
 import { DateFilter, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
 import { dateTime, relative } from "../../lib/format";
-import { STATUS_CATEGORIES, WORK_ITEM_FILTERS, readFilters, toApiQuery, withFilter } from "./filters";
-import { Tabs } from "./parts";
+import { STATUS_CATEGORIES, WORK_ITEM_FILTERS, toApiQuery } from "./filters";
+import { DataHeading, Tabs } from "./parts";
 
 const CATEGORY_WORDS: Record<string, string> = { to_do: "to do", in_progress: "in progress", done: "done" };
 
@@ -45,25 +45,28 @@ function Row({ item, integrationName }: { item: WorkItem; integrationName: (id: 
   );
 }
 
+const COLUMNS = [
+  { header: "Key", width: "w-32" },
+  { header: "Title" },
+  { header: "Type", width: "w-32" },
+  { header: "Status", width: "w-36" },
+  { header: "Assignee", width: "w-36" },
+  { header: "Updated", width: "w-32" },
+] as const;
+
 export function WorkItems() {
-  const [params, setParams] = useSearchParams();
-  const filters = readFilters(params, WORK_ITEM_FILTERS);
+  const { filters, filtered, change, clear } = useUrlFilters(WORK_ITEM_FILTERS);
   const items = useWorkItems(toApiQuery(filters));
   const integrations = useIntegrations();
   const integrationName = useIntegrationName();
-  const change = (name: string, value: string) => setParams(withFilter(params, name, value), { replace: true });
   const rows = items.data?.pages.flatMap((page) => page.items) ?? [];
-  const filtered = Object.keys(filters).length > 0;
   const jira = (integrations.data ?? []).filter((integration) => integration.provider === "jira");
 
   return (
     <div className="space-y-3">
-      <div className="flex items-baseline justify-between">
-        <h1 className="text-xl font-semibold">Data</h1>
-        <span className="muted text-xs">Read-only, most recently updated first</span>
-      </div>
+      <DataHeading />
       <Tabs />
-      <div role="group" aria-label="Filter the work items" className="flex flex-wrap items-end gap-3">
+      <FilterBar label="Filter the work items" filtered={filtered} onClear={clear}>
         <SelectFilter
           label="Integration"
           name="integration_id"
@@ -94,51 +97,21 @@ export function WorkItems() {
           ]}
           onChange={change}
         />
-        {filtered && (
-          <button type="button" className="btn" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
-            Clear filters
-          </button>
-        )}
-      </div>
+      </FilterBar>
       <p className="muted text-xs">Project, type, status and assignee match exactly (the mapped type and status, not the source's).</p>
 
-      <div className="panel overflow-hidden">
-        {items.isPending ? (
-          <Loading what="work items" />
-        ) : items.isError ? (
-          <div className="p-4">
-            <ErrorState title="Could not read the work items" error={items.error} onRetry={() => void items.refetch()} />
-          </div>
-        ) : rows.length === 0 ? (
-          <Empty>{filtered ? "No work item matches these filters." : "No work items yet: a Jira sync loads them here."}</Empty>
-        ) : (
-          <table className="w-full table-fixed border-collapse text-sm">
-            <colgroup>
-              <col className="w-32" />
-              <col />
-              <col className="w-32" />
-              <col className="w-36" />
-              <col className="w-36" />
-              <col className="w-32" />
-            </colgroup>
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className="th">Key</th>
-                <th scope="col" className="th">Title</th>
-                <th scope="col" className="th">Type</th>
-                <th scope="col" className="th">Status</th>
-                <th scope="col" className="th">Assignee</th>
-                <th scope="col" className="th">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((item) => (
-                <Row key={item.id} item={item} integrationName={integrationName} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <QueryPanel
+        query={items}
+        what="work items"
+        count={rows.length}
+        empty={filtered ? "No work item matches these filters." : "No work items yet: a Jira sync loads them here."}
+      >
+        <Table columns={COLUMNS}>
+          {rows.map((item) => (
+            <Row key={item.id} item={item} integrationName={integrationName} />
+          ))}
+        </Table>
+      </QueryPanel>
       <LoadMore hasMore={items.hasNextPage} loading={items.isFetchingNextPage} onMore={() => void items.fetchNextPage()} />
     </div>
   );

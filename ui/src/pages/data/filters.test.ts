@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PULL_REQUEST_FILTERS, WORK_ITEM_FILTERS, readFilters, toApiQuery, withFilter } from "./filters";
+import { readFilters, withFilter } from "../../lib/urlFilters";
+import { PULL_REQUEST_FILTERS, WORK_ITEM_FILTERS, toApiQuery } from "./filters";
 
 describe("data table filters", () => {
   it("read only the named filters from the URL, trimmed, empty ones dropped", () => {

@@ -3,6 +3,16 @@ import { Link, NavLink } from "react-router";
 import { useRawLookup } from "../../api/raw";
 import { duration } from "../../lib/format";
 
+/** The heading of the Data area, above its tabs. */
+export function DataHeading() {
+  return (
+    <div className="flex items-baseline justify-between">
+      <h1 className="text-xl font-semibold">Data</h1>
+      <span className="muted text-xs">Read-only, most recently updated first</span>
+    </div>
+  );
+}
+
 export function Tabs() {
   const tab = ({ isActive }: { isActive: boolean }) =>
     `-mb-px border-b-2 px-3 py-1.5 text-sm font-medium ${

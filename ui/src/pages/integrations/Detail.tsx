@@ -2,6 +2,7 @@ import { Link, useParams } from "react-router";
 import { ApiError } from "../../api/client";
 import { useIntegrationName, useJobs } from "../../api/hooks";
 import { isOverdue, providerLabel, useIntegration, type IntegrationFull } from "../../api/integrations";
+import { QueryStates } from "../../components/DataTable";
 import { IntegrationName } from "../../components/IntegrationName";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { dateTime, relative } from "../../lib/format";
@@ -21,17 +22,9 @@ function RecentJobs({ integration }: { integration: IntegrationFull }) {
         <h2 id="jobs-title" className="font-semibold">Recent jobs</h2>
         <Link className="link text-xs" to={`/jobs?integration_id=${integration.id}`}>All jobs of {integration.name}</Link>
       </div>
-      {jobs.isPending ? (
-        <Loading what="jobs" />
-      ) : jobs.isError ? (
-        <div className="p-4">
-          <ErrorState title="Could not read the jobs" error={jobs.error} onRetry={() => void jobs.refetch()} />
-        </div>
-      ) : rows.length === 0 ? (
-        <Empty>No jobs yet: Sync now starts one.</Empty>
-      ) : (
+      <QueryStates query={jobs} what="jobs" count={rows.length} empty="No jobs yet: Sync now starts one.">
         <JobTable jobs={rows} integrationName={integrationName} className="mt-2" />
-      )}
+      </QueryStates>
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { useMe, useWriteBlocked } from "../../api/hooks";
 import { useApiKeys, useCreateApiKey, useRevokeApiKey, type ApiKey, type ApiKeyCreated, type Scope } from "../../api/keys";
 import { session } from "../../api/session";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { QueryPanel, Table } from "../../components/DataTable";
 import { toast } from "../../components/toast";
 import { dateTime } from "../../lib/format";
 import { SecretPanel } from "./SecretPanel";
@@ -115,6 +115,15 @@ function KeyRow({ apiKey, current, onRevoke }: { apiKey: ApiKey; current: boolea
   );
 }
 
+const KEY_COLUMNS = [
+  { header: "Name" },
+  { header: "Key", width: "w-32" },
+  { header: "Access", width: "w-44" },
+  { header: "Created", width: "w-52" },
+  { header: "Status", width: "w-60" },
+  { header: <span className="sr-only">Actions</span>, width: "w-28" },
+];
+
 export function KeysPage() {
   const me = useMe();
   const keys = useApiKeys();
@@ -153,45 +162,13 @@ export function KeysPage() {
         {created && <SecretPanel name={created.name} secret={created.key} onDone={() => setCreated(null)} />}
         <CreateForm onCreated={setCreated} />
       </div>
-      <div className="panel mt-4 overflow-hidden">
-        {keys.isPending ? (
-          <Loading what="the keys" />
-        ) : keys.isError ? (
-          <div className="p-4">
-            <ErrorState title="Could not read the keys" error={keys.error} onRetry={() => void keys.refetch()} />
-          </div>
-        ) : keys.data.length === 0 ? (
-          <Empty>No key yet.</Empty>
-        ) : (
-          <table className="w-full table-fixed border-collapse text-sm">
-            <colgroup>
-              <col />
-              <col className="w-32" />
-              <col className="w-44" />
-              <col className="w-52" />
-              <col className="w-60" />
-              <col className="w-28" />
-            </colgroup>
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className="th">Name</th>
-                <th scope="col" className="th">Key</th>
-                <th scope="col" className="th">Access</th>
-                <th scope="col" className="th">Created</th>
-                <th scope="col" className="th">Status</th>
-                <th scope="col" className="th">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((apiKey) => (
+      <QueryPanel className="mt-4" query={keys} what="the keys" count={keys.data?.length ?? 0} empty="No key yet.">
+        <Table columns={KEY_COLUMNS}>
+              {(keys.data ?? []).map((apiKey) => (
                 <KeyRow key={apiKey.id} apiKey={apiKey} current={apiKey.id === me.key_id} onRevoke={setConfirming} />
               ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+        </Table>
+      </QueryPanel>
       <p className="muted mt-2 text-xs">The API does not record when a key was last used.</p>
       <ConfirmDialog
         open={confirming !== null}

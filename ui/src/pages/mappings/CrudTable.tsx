@@ -4,7 +4,7 @@
 import { useState, type FormEvent, type ReactNode } from "react";
 import { useMappingWrite, type Write } from "../../api/mappings";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
-import { Empty, ErrorState, Loading } from "../../components/States";
+import { QueryStates, Table } from "../../components/DataTable";
 import { toast } from "../../components/toast";
 import { FormError, useAnnounce, WriteButton } from "./common";
 
@@ -126,74 +126,51 @@ export function CrudTable<Row extends { id: number }, Draft>(props: CrudTablePro
           />
         </div>
       )}
-      {props.pending ? (
-        <Loading what={`${props.noun}s`} />
-      ) : props.error ? (
-        <div className="p-4">
-          <ErrorState title={`Could not read the ${props.noun}s`} error={props.error} onRetry={props.onRetry} />
-        </div>
-      ) : !props.rows?.length ? (
-        <Empty>{props.emptyText}</Empty>
-      ) : (
-        <table className="w-full table-fixed border-collapse text-sm">
-          <colgroup>
-            {props.columns.map((column) => (
-              <col key={column.header} className={column.width} />
-            ))}
-            <col className="w-40" />
-          </colgroup>
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              {props.columns.map((column) => (
-                <th key={column.header} scope="col" className="th">
-                  {column.header}
-                </th>
-              ))}
-              <th scope="col" className="th">
-                Actions
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((row) =>
-              editing === row.id ? (
-                <tr key={row.id} className="border-t border-slate-100 bg-slate-50 dark:border-slate-800 dark:bg-slate-900/60">
-                  <td colSpan={span}>
-                    <DraftForm
-                      label={`Edit ${props.name(row)}`}
-                      draft={props.toDraft(row)}
-                      fields={props.fields}
-                      submit="Save"
-                      busy={edit.isPending}
-                      error={edit.error}
-                      onSubmit={(draft) => edit.mutate(props.update(row, draft))}
-                      onCancel={() => setEditing(null)}
-                    />
+      <QueryStates
+        query={{ isPending: props.pending, isError: Boolean(props.error), error: props.error, refetch: props.onRetry }}
+        what={`${props.noun}s`}
+        count={props.rows?.length ?? 0}
+        empty={props.emptyText}
+      >
+        <Table columns={[...props.columns, { header: "Actions", width: "w-40" }]}>
+          {(props.rows ?? []).map((row) =>
+            editing === row.id ? (
+              <tr key={row.id} className="border-t border-slate-100 bg-slate-50 dark:border-slate-800 dark:bg-slate-900/60">
+                <td colSpan={span}>
+                  <DraftForm
+                    label={`Edit ${props.name(row)}`}
+                    draft={props.toDraft(row)}
+                    fields={props.fields}
+                    submit="Save"
+                    busy={edit.isPending}
+                    error={edit.error}
+                    onSubmit={(draft) => edit.mutate(props.update(row, draft))}
+                    onCancel={() => setEditing(null)}
+                  />
+                </td>
+              </tr>
+            ) : (
+              <tr key={row.id} className="border-t border-slate-100 dark:border-slate-800" data-row={props.name(row)}>
+                {props.columns.map((column) => (
+                  <td key={column.header} className="td break-words">
+                    {column.cell(row)}
                   </td>
-                </tr>
-              ) : (
-                <tr key={row.id} className="border-t border-slate-100 dark:border-slate-800" data-row={props.name(row)}>
-                  {props.columns.map((column) => (
-                    <td key={column.header} className="td break-words">
-                      {column.cell(row)}
-                    </td>
-                  ))}
-                  <td className="td">
-                    <div className="flex flex-wrap gap-1.5">
-                      <WriteButton label={`Edit ${props.name(row)}`} onClick={() => { edit.reset(); setEditing(row.id); }}>
-                        Edit
-                      </WriteButton>
-                      <WriteButton className="btn-danger" label={`Delete ${props.name(row)}`} onClick={() => setDeleting(row)}>
-                        Delete
-                      </WriteButton>
-                    </div>
-                  </td>
-                </tr>
-              ),
-            )}
-          </tbody>
-        </table>
-      )}
+                ))}
+                <td className="td">
+                  <div className="flex flex-wrap gap-1.5">
+                    <WriteButton label={`Edit ${props.name(row)}`} onClick={() => { edit.reset(); setEditing(row.id); }}>
+                      Edit
+                    </WriteButton>
+                    <WriteButton className="btn-danger" label={`Delete ${props.name(row)}`} onClick={() => setDeleting(row)}>
+                      Delete
+                    </WriteButton>
+                  </div>
+                </td>
+              </tr>
+            ),
+          )}
+        </Table>
+      </QueryStates>
       <ConfirmDialog
         open={deleting !== null}
         title={deleting ? `Delete ${props.noun} ${props.name(deleting)}?` : ""}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useMappingWrite, useStatuses, useUnmapped, useWitHierarchies, useWits, type Category, type UnmappedValue } from "../../api/mappings";
+import { Table } from "../../components/DataTable";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { n } from "../../lib/format";
 import { FormError, IntegrationFilter, ScopeSelect, useAnnounce, useIntegrationFilter, WriteButton } from "./common";
@@ -150,6 +151,13 @@ function MapToDialog({ asking, onClose }: { asking: Asking | null; onClose: () =
   );
 }
 
+const UNMAPPED_COLUMNS = [
+  { header: "Source value", width: "w-1/4" },
+  { header: "Items", width: "w-28" },
+  { header: "Per integration" },
+  { header: "Action", width: "w-32" },
+] as const;
+
 function Values(props: { title: string; kind: UnmappedKind; values: UnmappedValue[]; onMap: (asking: Asking) => void }) {
   return (
     <section className="panel overflow-hidden" aria-label={props.title}>
@@ -157,44 +165,28 @@ function Values(props: { title: string; kind: UnmappedKind; values: UnmappedValu
       {props.values.length === 0 ? (
         <Empty>Every {props.kind === "issue_type" ? "issue type" : "status"} that arrived is mapped.</Empty>
       ) : (
-        <table className="w-full table-fixed border-collapse text-sm">
-          <colgroup>
-            <col className="w-1/4" />
-            <col className="w-28" />
-            <col />
-            <col className="w-32" />
-          </colgroup>
-          <thead className="bg-slate-50 dark:bg-slate-900/60">
-            <tr>
-              <th scope="col" className="th">Source value</th>
-              <th scope="col" className="th">Items</th>
-              <th scope="col" className="th">Per integration</th>
-              <th scope="col" className="th">Action</th>
+        <Table columns={UNMAPPED_COLUMNS}>
+          {props.values.map((value) => (
+            <tr key={value.source_name} className="border-t border-slate-100 dark:border-slate-800" data-unmapped={value.source_name}>
+              <td className="td font-medium break-words">{value.source_name}</td>
+              <td className="td tabular-nums">{n(value.count)}</td>
+              <td className="td">
+                <ul className="flex flex-wrap gap-x-3 gap-y-1">
+                  {value.integrations.map((integration) => (
+                    <li key={integration.integration_id} className="break-words">
+                      {integration.integration_name}: <span className="tabular-nums">{n(integration.count)}</span>
+                    </li>
+                  ))}
+                </ul>
+              </td>
+              <td className="td">
+                <WriteButton label={`Map ${value.source_name} to…`} onClick={() => props.onMap({ kind: props.kind, value })}>
+                  Map to…
+                </WriteButton>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {props.values.map((value) => (
-              <tr key={value.source_name} className="border-t border-slate-100 dark:border-slate-800" data-unmapped={value.source_name}>
-                <td className="td font-medium break-words">{value.source_name}</td>
-                <td className="td tabular-nums">{n(value.count)}</td>
-                <td className="td">
-                  <ul className="flex flex-wrap gap-x-3 gap-y-1">
-                    {value.integrations.map((integration) => (
-                      <li key={integration.integration_id} className="break-words">
-                        {integration.integration_name}: <span className="tabular-nums">{n(integration.count)}</span>
-                      </li>
-                    ))}
-                  </ul>
-                </td>
-                <td className="td">
-                  <WriteButton label={`Map ${value.source_name} to…`} onClick={() => props.onMap({ kind: props.kind, value })}>
-                    Map to…
-                  </WriteButton>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

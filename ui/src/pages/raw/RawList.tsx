@@ -1,6 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
-import { Link, useSearchParams } from "react-router";
+import { Link } from "react-router";
 import { useApi, useIntegrationName, useIntegrations, useWriteBlocked } from "../../api/hooks";
 import {
   ENTITY_TYPES,
@@ -13,11 +13,10 @@ import {
   type ReprocessResponse,
 } from "../../api/raw";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
 import { LoadMore, SelectFilter } from "../../components/FilterControls";
 import { StatusBadge } from "../../components/StatusBadge";
-import { Empty, ErrorState, Loading } from "../../components/States";
 import { dateTime, plural, relative, shortId } from "../../lib/format";
-import { readFilters, withFilter } from "../data/filters";
 import { Refusal, StartedJob, refusalOf } from "./StartedJob";
 
 type Ask = "selected" | "failed";
@@ -70,8 +69,9 @@ function Row(props: {
 
 export function RawList() {
   const client = useApi();
-  const [params, setParams] = useSearchParams();
-  const filters = readFilters(params, RAW_FILTERS) as RawFilters;
+  const url = useUrlFilters(RAW_FILTERS);
+  const filters = url.filters as RawFilters;
+  const { filtered, change } = url;
   const filterText = JSON.stringify(filters);
   const list = useRawList(filters);
   const integrations = useIntegrations();
@@ -85,9 +85,7 @@ export function RawList() {
 
   useEffect(() => setSelected(new Map()), [filterText]); // another view: nothing it does not show stays selected
 
-  const change = (name: string, value: string) => setParams(withFilter(params, name, value), { replace: true });
   const rows = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
-  const filtered = Object.keys(filters).length > 0;
   const selectedIntegrations = new Set(selected.values());
   const oneIntegration = selectedIntegrations.size === 1 ? [...selectedIntegrations][0] : undefined;
 
@@ -136,46 +134,49 @@ export function RawList() {
         <h1 className="text-xl font-semibold">Raw data</h1>
         <span className="muted text-xs">What the sources served, one record per object, oldest first</span>
       </div>
-      <div role="group" aria-label="Filter the raw records" className="mt-3 flex flex-wrap items-end gap-3">
-        <SelectFilter
-          label="Integration"
-          name="integration_id"
-          value={filters.integration_id ?? ""}
-          options={(integrations.data ?? []).map((integration) => [integration.id, integration.name] as const)}
-          onChange={change}
-        />
-        <SelectFilter label="Entity type" name="entity_type" value={filters.entity_type ?? ""} options={ENTITY_TYPES} onChange={change} />
-        <SelectFilter label="Status" name="status" value={filters.status ?? ""} options={RAW_STATUSES} onChange={change} />
-        {filters.job_id && (
-          <span className="flex flex-col gap-0.5 text-xs font-medium">
-            Failed in job
-            <span className="inline-flex items-center gap-1">
-              <Link className="link font-mono" to={`/jobs/${filters.job_id}`}>
-                {shortId(filters.job_id)}
-              </Link>
-              <button type="button" className="btn py-0 text-xs" onClick={() => change("job_id", "")} aria-label="Any job">
-                ×
-              </button>
+      <div className="mt-3">
+        <FilterBar
+          label="Filter the raw records"
+          filtered={filtered}
+          onClear={url.clear}
+          actions={
+            <>
+              <span title={selectedWhy ?? undefined}>
+                <button type="button" className="btn" disabled={selectedWhy !== null || reprocess.isPending} onClick={() => setAsking("selected")}>
+                  Reprocess selected{selected.size > 0 && ` (${selected.size})`}
+                </button>
+              </span>
+              <span title={failedWhy ?? undefined}>
+                <button type="button" className="btn" disabled={failedWhy !== null || reprocess.isPending} onClick={() => setAsking("failed")}>
+                  Reprocess all failed
+                </button>
+              </span>
+            </>
+          }
+        >
+          <SelectFilter
+            label="Integration"
+            name="integration_id"
+            value={filters.integration_id ?? ""}
+            options={(integrations.data ?? []).map((integration) => [integration.id, integration.name] as const)}
+            onChange={change}
+          />
+          <SelectFilter label="Entity type" name="entity_type" value={filters.entity_type ?? ""} options={ENTITY_TYPES} onChange={change} />
+          <SelectFilter label="Status" name="status" value={filters.status ?? ""} options={RAW_STATUSES} onChange={change} />
+          {filters.job_id && (
+            <span className="flex flex-col gap-0.5 text-xs font-medium">
+              Failed in job
+              <span className="inline-flex items-center gap-1">
+                <Link className="link font-mono" to={`/jobs/${filters.job_id}`}>
+                  {shortId(filters.job_id)}
+                </Link>
+                <button type="button" className="btn py-0 text-xs" onClick={() => change("job_id", "")} aria-label="Any job">
+                  ×
+                </button>
+              </span>
             </span>
-          </span>
-        )}
-        {filtered && (
-          <button type="button" className="btn" onClick={() => setParams(new URLSearchParams(), { replace: true })}>
-            Clear filters
-          </button>
-        )}
-        <div className="ml-auto flex gap-2">
-          <span title={selectedWhy ?? undefined}>
-            <button type="button" className="btn" disabled={selectedWhy !== null || reprocess.isPending} onClick={() => setAsking("selected")}>
-              Reprocess selected{selected.size > 0 && ` (${selected.size})`}
-            </button>
-          </span>
-          <span title={failedWhy ?? undefined}>
-            <button type="button" className="btn" disabled={failedWhy !== null || reprocess.isPending} onClick={() => setAsking("failed")}>
-              Reprocess all failed
-            </button>
-          </span>
-        </div>
+          )}
+        </FilterBar>
       </div>
 
       <div className="mt-3 space-y-2">
@@ -183,45 +184,31 @@ export function RawList() {
         {refused && <Refusal message={refused.message} jobId={refused.jobId} onDismiss={() => setRefused(null)} />}
       </div>
 
-      <div className="panel mt-3 overflow-hidden">
-        {list.isPending ? (
-          <Loading what="raw records" />
-        ) : list.isError ? (
-          <div className="p-4">
-            <ErrorState title="Could not read the raw records" error={list.error} onRetry={() => void list.refetch()} />
-          </div>
-        ) : rows.length === 0 ? (
-          <Empty>{filtered ? "No raw record matches these filters." : "No raw records yet: a sync stores what it reads here."}</Empty>
-        ) : (
-          <table className="w-full table-fixed border-collapse text-sm">
-            <colgroup>
-              <col className="w-10" />
-              <col className="w-56" />
-              <col className="w-44" />
-              <col className="w-28" />
-              <col className="w-32" />
-              <col />
-            </colgroup>
-            <thead className="bg-slate-50 dark:bg-slate-900/60">
-              <tr>
-                <th scope="col" className="th">
-                  <input type="checkbox" checked={allChecked} aria-label="Select every record shown" onChange={(event) => checkAll(event.target.checked)} />
-                </th>
-                <th scope="col" className="th">External id</th>
-                <th scope="col" className="th">Entity type</th>
-                <th scope="col" className="th">Status</th>
-                <th scope="col" className="th">Updated</th>
-                <th scope="col" className="th">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((record) => (
-                <Row key={record.id} record={record} checked={selected.has(record.id)} onCheck={check} integrationName={integrationName} />
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <QueryPanel
+        className="mt-3"
+        query={list}
+        what="raw records"
+        count={rows.length}
+        empty={filtered ? "No raw record matches these filters." : "No raw records yet: a sync stores what it reads here."}
+      >
+        <Table
+          columns={[
+            {
+              header: <input type="checkbox" checked={allChecked} aria-label="Select every record shown" onChange={(event) => checkAll(event.target.checked)} />,
+              width: "w-10",
+            },
+            { header: "External id", width: "w-56" },
+            { header: "Entity type", width: "w-44" },
+            { header: "Status", width: "w-28" },
+            { header: "Updated", width: "w-32" },
+            { header: "Error" },
+          ]}
+        >
+          {rows.map((record) => (
+            <Row key={record.id} record={record} checked={selected.has(record.id)} onCheck={check} integrationName={integrationName} />
+          ))}
+        </Table>
+      </QueryPanel>
       <LoadMore hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
 
       <ConfirmDialog
