@@ -4,6 +4,8 @@
 
 import { useEffect, useState } from "react";
 
+import { useIntegrations } from "../api/hooks";
+
 type Option = string | readonly [string, string];
 
 export function SelectFilter(props: {
@@ -29,6 +31,26 @@ export function SelectFilter(props: {
         })}
       </select>
     </label>
+  );
+}
+
+// The integration filter of every list, offering the tenant's integrations (of one provider, on a page
+// that shows one provider's data).
+export function IntegrationSelect(props: {
+  value: string;
+  onChange: (name: string, value: string) => void;
+  provider?: string;
+}) {
+  const integrations = useIntegrations();
+  const offered = (integrations.data ?? []).filter((integration) => !props.provider || integration.provider === props.provider);
+  return (
+    <SelectFilter
+      label="Integration"
+      name="integration_id"
+      value={props.value}
+      options={offered.map((integration) => [integration.id, integration.name] as const)}
+      onChange={props.onChange}
+    />
   );
 }
 

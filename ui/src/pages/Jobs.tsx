@@ -1,12 +1,12 @@
 import { Link } from "react-router";
-import { useIntegrationName, useIntegrations, useJobs } from "../api/hooks";
+import { useIntegrationName, useJobs } from "../api/hooks";
 import { JOB_KINDS, JOB_STATUSES, TRIGGERS, type Job, type JobFilters } from "../api/types";
 import { IntegrationName } from "../components/IntegrationName";
 import { JobActions } from "../components/JobActions";
 import { JobProgress } from "../components/Progress";
 import { StatusBadge } from "../components/StatusBadge";
 import { FilterBar, QueryPanel, Table, useUrlFilters } from "../components/DataTable";
-import { DateFilter, LoadMore, SelectFilter } from "../components/FilterControls";
+import { DateFilter, IntegrationSelect, LoadMore, SelectFilter } from "../components/FilterControls";
 import { useLiveState } from "../components/Shell";
 import { dateTime, duration, relative, shortId } from "../lib/format";
 import { jobError } from "../lib/errors";
@@ -85,7 +85,6 @@ export function JobRow({ job, integrationName }: { job: Job; integrationName: (i
 export function Jobs() {
   const { filters, filtered, change, clear } = useUrlFilters(FILTERS);
   const jobs = useJobs(filters as JobFilters);
-  const integrations = useIntegrations();
   const integrationName = useIntegrationName();
   const live = useLiveState();
   const rows = jobs.data?.pages.flatMap((page) => page.items) ?? [];
@@ -101,13 +100,7 @@ export function Jobs() {
       <div className="mt-3">
         <FilterBar label="Filter the jobs" filtered={filtered} onClear={clear}>
           <SelectFilter label="Status" name="status" value={filters.status ?? ""} options={JOB_STATUSES} onChange={change} />
-          <SelectFilter
-            label="Integration"
-            name="integration_id"
-            value={filters.integration_id ?? ""}
-            options={(integrations.data ?? []).map((integration) => [integration.id, integration.name] as const)}
-            onChange={change}
-          />
+          <IntegrationSelect value={filters.integration_id ?? ""} onChange={change} />
           <SelectFilter label="Kind" name="kind" value={filters.kind ?? ""} options={JOB_KINDS} onChange={change} />
           <SelectFilter label="Trigger" name="trigger" value={filters.trigger ?? ""} options={TRIGGERS} onChange={change} />
           <DateFilter label="Created from" name="since" value={filters.since ?? ""} onChange={change} />

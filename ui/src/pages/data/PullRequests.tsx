@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { pullRequestPath, usePullRequests, type PullRequest } from "../../api/data";
-import { useIntegrationName, useIntegrations } from "../../api/hooks";
-import { DateFilter, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
+import { useIntegrationName } from "../../api/hooks";
+import { DateFilter, IntegrationSelect, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
 import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
 import { dateTime, relative } from "../../lib/format";
 import { PR_STATES, PULL_REQUEST_FILTERS, toApiQuery } from "./filters";
@@ -63,23 +63,15 @@ const COLUMNS = [
 export function PullRequests() {
   const { filters, filtered, change, clear } = useUrlFilters(PULL_REQUEST_FILTERS);
   const prs = usePullRequests(toApiQuery(filters));
-  const integrations = useIntegrations();
   const integrationName = useIntegrationName();
   const rows = prs.data?.pages.flatMap((page) => page.items) ?? [];
-  const github = (integrations.data ?? []).filter((integration) => integration.provider === "github");
 
   return (
     <div className="space-y-3">
       <DataHeading />
       <Tabs />
       <FilterBar label="Filter the pull requests" filtered={filtered} onClear={clear}>
-        <SelectFilter
-          label="Integration"
-          name="integration_id"
-          value={filters.integration_id ?? ""}
-          options={github.map((integration) => [integration.id, integration.name] as const)}
-          onChange={change}
-        />
+        <IntegrationSelect value={filters.integration_id ?? ""} provider="github" onChange={change} />
         <TextFilter label="Repository" name="repo" value={filters.repo ?? ""} placeholder="owner/name" onChange={change} width="w-40" />
         <SelectFilter label="State" name="state" value={filters.state ?? ""} options={PR_STATES} onChange={change} />
         <TextFilter label="Author" name="author" value={filters.author ?? ""} onChange={change} width="w-32" />

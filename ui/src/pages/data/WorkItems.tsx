@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import { useWorkItems, workItemPath, type WorkItem } from "../../api/data";
-import { useIntegrationName, useIntegrations } from "../../api/hooks";
-import { DateFilter, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
+import { useIntegrationName } from "../../api/hooks";
+import { DateFilter, IntegrationSelect, LoadMore, SelectFilter, TextFilter } from "../../components/FilterControls";
 import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
 import { dateTime, relative } from "../../lib/format";
 import { STATUS_CATEGORIES, WORK_ITEM_FILTERS, toApiQuery } from "./filters";
@@ -57,23 +57,15 @@ const COLUMNS = [
 export function WorkItems() {
   const { filters, filtered, change, clear } = useUrlFilters(WORK_ITEM_FILTERS);
   const items = useWorkItems(toApiQuery(filters));
-  const integrations = useIntegrations();
   const integrationName = useIntegrationName();
   const rows = items.data?.pages.flatMap((page) => page.items) ?? [];
-  const jira = (integrations.data ?? []).filter((integration) => integration.provider === "jira");
 
   return (
     <div className="space-y-3">
       <DataHeading />
       <Tabs />
       <FilterBar label="Filter the work items" filtered={filtered} onClear={clear}>
-        <SelectFilter
-          label="Integration"
-          name="integration_id"
-          value={filters.integration_id ?? ""}
-          options={jira.map((integration) => [integration.id, integration.name] as const)}
-          onChange={change}
-        />
+        <IntegrationSelect value={filters.integration_id ?? ""} provider="jira" onChange={change} />
         <TextFilter label="Project" name="project" value={filters.project ?? ""} placeholder="ABC" onChange={change} width="w-24" />
         <TextFilter label="Type" name="wit" value={filters.wit ?? ""} placeholder="Story" onChange={change} width="w-28" />
         <SelectFilter

@@ -1,7 +1,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
-import { useApi, useIntegrationName, useIntegrations, useWriteBlocked } from "../../api/hooks";
+import { useApi, useIntegrationName, useWriteBlocked } from "../../api/hooks";
 import {
   ENTITY_TYPES,
   RAW_FILTERS,
@@ -14,7 +14,7 @@ import {
 } from "../../api/raw";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { FilterBar, QueryPanel, Table, useUrlFilters } from "../../components/DataTable";
-import { LoadMore, SelectFilter } from "../../components/FilterControls";
+import { IntegrationSelect, LoadMore, SelectFilter } from "../../components/FilterControls";
 import { StatusBadge } from "../../components/StatusBadge";
 import { dateTime, plural, relative, shortId } from "../../lib/format";
 import { Refusal, StartedJob, refusalOf } from "./StartedJob";
@@ -74,7 +74,6 @@ export function RawList() {
   const { filtered, change } = url;
   const filterText = JSON.stringify(filters);
   const list = useRawList(filters);
-  const integrations = useIntegrations();
   const integrationName = useIntegrationName();
   const blocked = useWriteBlocked();
   // id -> integration: a reprocess is per integration.
@@ -154,13 +153,7 @@ export function RawList() {
             </>
           }
         >
-          <SelectFilter
-            label="Integration"
-            name="integration_id"
-            value={filters.integration_id ?? ""}
-            options={(integrations.data ?? []).map((integration) => [integration.id, integration.name] as const)}
-            onChange={change}
-          />
+          <IntegrationSelect value={filters.integration_id ?? ""} onChange={change} />
           <SelectFilter label="Entity type" name="entity_type" value={filters.entity_type ?? ""} options={ENTITY_TYPES} onChange={change} />
           <SelectFilter label="Status" name="status" value={filters.status ?? ""} options={RAW_STATUSES} onChange={change} />
           {filters.job_id && (
