@@ -22,7 +22,9 @@ router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
     summary="Start a sync of one integration",
     responses={
         404: {"model": Message, "description": "no such integration for this tenant"},
-        409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job"},
+        409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job, or "
+                                                        "it is paused by the circuit breaker (the message says why "
+                                                        "and how to resume it)"},
         429: {"model": Message, "description": "the tenant has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running "
                                                "jobs; try again when one has ended"},
         503: {"model": Message, "description": "the message broker is unreachable; the job is recorded as failed"},
@@ -33,7 +35,8 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
     # sessions; give the request's connection back to the pool first so that concurrent triggers
     # never hold two connections each.
     session.close()
-    # NotFound (404), TooManyActiveJobs (429) and BrokerUnavailable (503, with the failed job's id) are answered by api.errors.
+    # NotFound (404), IntegrationPaused (409), TooManyActiveJobs (429) and BrokerUnavailable (503, with the
+    # failed job's id) are answered by api.errors.
     try:
         job_id = start_job(get_sessionmaker(), body.integration_id, tenant_id, body.kind, trigger="api",
                            entities=body.entities)
