@@ -8,6 +8,8 @@ ETL_BREAKER_COOLDOWN_MINUTES=60); what the test process decides itself (failing 
 reaper does, dispatching) runs with the settings the test sets."""
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -22,7 +24,7 @@ from etl.jobs.lifecycle import create_job, fail_job, start_job
 from etl.models import EtlJob, Integration
 from etl.notify import events
 from etl.ops.scheduling import Schedule, dispatch_due, set_schedule
-from tests.cli.test_cli import etl
+from tests.cli.test_cli import ROOT, etl, etl_command
 from tests.scopes import session_scope
 from tests.waiting import run_sync, wait_for_job
 
@@ -95,6 +97,10 @@ def test_fatal_failures_pause_until_a_resume_with_fixed_credentials(jira_integra
     assert [i["paused"] for i in listed if i["id"] == str(integration_id)] == [True]
     code, out, _ = etl("integrations", "show", str(integration_id))
     assert code == 0 and out["paused"] is True and "401" in out["breaker_reason"]
+    for command in ("show", "list"):  # in words, for people
+        text = subprocess.run([*etl_command(), "integrations", command, *([str(integration_id)] * (command == "show"))],
+                              cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=60).stdout
+        assert f"paused: {row.breaker_reason[:40]}" in text, text
     assert 'pulse_integrations_breaker_open{provider="jira"}' in api_client.get("/metrics").text
 
     # schedules skip it: due now, no job
