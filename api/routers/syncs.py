@@ -10,6 +10,7 @@ from api.schemas.common import Message
 from api.schemas.jobs import ActiveJobConflict
 from api.schemas.syncs import TriggerRequest, TriggerResponse
 from etl.db import get_sessionmaker
+from etl.jobs.breaker import IntegrationPaused
 from etl.jobs.lifecycle import ActiveJobExists, start_job
 
 router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
@@ -35,8 +36,7 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
     # sessions; give the request's connection back to the pool first so that concurrent triggers
     # never hold two connections each.
     session.close()
-    # NotFound (404), IntegrationPaused (409), TooManyActiveJobs (429) and BrokerUnavailable (503, with the
-    # failed job's id) are answered by api.errors.
+    # NotFound (404), TooManyActiveJobs (429) and BrokerUnavailable (503, with the failed job's id) are answered by api.errors.
     try:
         job_id = start_job(get_sessionmaker(), body.integration_id, tenant_id, body.kind, trigger="api",
                            entities=body.entities)
@@ -44,6 +44,9 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
         conflict = ActiveJobConflict(
             detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id
         )
+        return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+    except IntegrationPaused as exc:  # the 409's documented shape, with no job in the way
+        conflict = ActiveJobConflict(detail=str(exc), job_id=None)
         return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
     except ValueError as exc:  # a kind or provider start_job does not know
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
