@@ -42,7 +42,6 @@ class IntegrationPaused(Conflict):
     def __init__(self, integration: Integration):
         super().__init__(f"integration {integration.name} ({integration.id}) is paused by the circuit breaker: "
                          f"{integration.breaker_reason}. {how_to_resume(integration)}")
-        self.integration_id = integration.id
 
 
 class ResumeRefused(Conflict):
