@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     # deleted; the job rows themselves (status, counters, error) are kept for job_retention_days.
     history_retention_days: int = Field(30, ge=1)
     job_retention_days: int = Field(365, ge=1)
+    # The circuit breaker (etl.jobs.breaker): an integration is paused after this many failed syncs in
+    # a row for a fatal reason (the source refused its credentials or what it names: 401/403/404, a
+    # revoked token, a deleted project), or this many failed syncs in a row of any kind; a pause of
+    # the second kind gets one probe sync from the dispatcher after the cool-down.
+    breaker_fatal_failures: int = Field(3, ge=1)
+    breaker_failures: int = Field(10, ge=1)
+    breaker_cooldown_minutes: float = Field(60.0, ge=0)
 
     # Outbound requests to tenant-chosen URLs (etl/sources/outbound.py): only public addresses,
     # except these comma-separated CIDRs, addresses and host names, each optionally with :port

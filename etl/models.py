@@ -76,6 +76,10 @@ class Integration(Base):
         UniqueConstraint("tenant_id", "name"),
         # What the schedule dispatcher scans every minute.
         Index("ix_integrations_due", "next_sync_at", postgresql_where=text("enabled AND next_sync_at IS NOT NULL")),
+        # The circuit breaker (etl.jobs.breaker): the dispatcher's scan for half-open probes.
+        Index("ix_integrations_breaker_probe", "breaker_probe_at", postgresql_where=text("breaker_probe_at IS NOT NULL")),
+        CheckConstraint("breaker_kind IS NULL OR breaker_kind IN ('fatal', 'failures')",
+                        name="ck_integrations_breaker_kind"),
     )
     id: Mapped[uuid.UUID] = _uuid_pk()
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
@@ -99,6 +103,15 @@ class Integration(Base):
     last_reconciled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reconcile_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _created_at()
+    # The circuit breaker (etl.jobs.breaker): paused since breaker_open_at, why in words, and whether
+    # the source refused it ('fatal': an admin resumes it) or it failed too often ('failures': the
+    # dispatcher probes it at breaker_probe_at). Failed syncs in a row, reset by a success.
+    breaker_open_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    breaker_reason: Mapped[str | None] = mapped_column(Text)
+    breaker_kind: Mapped[str | None] = mapped_column(Text)
+    breaker_probe_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    consecutive_fatal_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
 class IntegrationLogo(Base):

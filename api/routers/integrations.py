@@ -32,7 +32,9 @@ from api.schemas.integrations import (
 from api.schemas.jobs import ActiveJobConflict
 from etl.config import get_settings
 from etl.crypto import CredentialsError
+from etl.db import get_sessionmaker, scope_to_tenant
 from etl.errors import NotFound
+from etl.jobs.breaker import close_after_passing_test, is_open, refuse_failed_test
 from etl.jobs.lifecycle import active_job_id
 from etl.models import Integration as IntegrationRow
 from etl.ops.scheduling import InvalidSchedule, Schedule, first_due, parse_schedule, set_schedule
@@ -308,7 +310,72 @@ async def check_integration_connection(integration_id: uuid.UUID, session: Sessi
     loaded = await anyio.to_thread.run_sync(_connection_test_input, session, integration_id, tenant_id, body)
     if isinstance(loaded, ConnectionTest):
         return loaded
-    return await _run_connection_test(tenant_id, f"integration {integration_id}", loaded)
+    result = await _run_connection_test(tenant_id, f"integration {integration_id}", loaded)
+    if result.ok and body is None:  # what is stored works now (new credentials saved): a pause is over
+        await anyio.to_thread.run_sync(_close_breaker, integration_id, tenant_id,
+                                       "a connection test of the stored settings passed")
+    return result
+
+
+def _close_breaker(integration_id: uuid.UUID, tenant_id: uuid.UUID, why: str) -> IntegrationRow | None:
+    """Close the integration's circuit breaker after a passing connection test (a session of its
+    own: the request's went back to the pool before the source was asked)."""
+    with get_sessionmaker()() as session:
+        scope_to_tenant(session, tenant_id)
+        row = close_after_passing_test(session, integration_id, why)
+        session.commit()
+        return row
+
+
+def _paused_row(session, integration_id: uuid.UUID, tenant_id: uuid.UUID) -> Integration | None:
+    """None when the integration is paused (a resume has work to do), else its answer as it is."""
+    row = session.scalar(
+        select(IntegrationRow).where(IntegrationRow.id == integration_id, IntegrationRow.tenant_id == tenant_id))
+    if row is None:
+        raise NotFound(f"integration {integration_id} not found")
+    return None if is_open(row) else _answer(session, row)
+
+
+def _resumed_answer(integration_id: uuid.UUID, tenant_id: uuid.UUID) -> Integration:
+    with get_sessionmaker()() as session:
+        scope_to_tenant(session, tenant_id)
+        row = close_after_passing_test(session, integration_id, "resumed after a passing connection test")
+        if row is None:
+            raise NotFound(f"integration {integration_id} not found")
+        session.commit()
+        return _answer(session, row)
+
+
+@router.post(
+    "/{integration_id}/resume",
+    response_model=Integration,
+    summary="Resume an integration paused by the circuit breaker, once its connection test passes",
+    description="Runs the connection test (POST /integrations/{id}/test, on the stored settings) and closes the "
+                "breaker only if it passes: schedules run it again and manual syncs are accepted. Fix the cause "
+                "first (new credentials: PATCH /integrations/{id}). An integration that is not paused is answered "
+                "as it is.",
+    responses={404: {"model": Message}, **TEST_429,
+               409: {"model": Message, "description": "the connection test did not pass (its words); the "
+                                                      "integration stays paused"}},
+)
+async def resume(integration_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> Integration:
+    unchanged = await anyio.to_thread.run_sync(_paused_row, session, integration_id, tenant_id)
+    if unchanged is not None:
+        return unchanged
+    loaded = await anyio.to_thread.run_sync(_connection_test_input, session, integration_id, tenant_id, None)
+    result = loaded if isinstance(loaded, ConnectionTest) else await _run_connection_test(
+        tenant_id, f"integration {integration_id} (resume)", loaded)
+    if not result.ok:
+        raise await anyio.to_thread.run_sync(_refusal, integration_id, tenant_id, result.error)
+    return await anyio.to_thread.run_sync(_resumed_answer, integration_id, tenant_id)
+
+
+def _refusal(integration_id: uuid.UUID, tenant_id: uuid.UUID, error: str | None) -> Exception:
+    """ResumeRefused (409) in the test's words, or NotFound when the integration went meanwhile."""
+    with get_sessionmaker()() as session:
+        scope_to_tenant(session, tenant_id)
+        row = session.get(IntegrationRow, integration_id)
+        return refuse_failed_test(row, error) if row is not None else NotFound(f"integration {integration_id} not found")
 
 
 # --- schedule preview ----------------------------------------------------------------------------

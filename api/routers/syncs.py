@@ -10,6 +10,7 @@ from api.schemas.common import Message
 from api.schemas.jobs import ActiveJobConflict
 from api.schemas.syncs import TriggerRequest, TriggerResponse
 from etl.db import get_sessionmaker
+from etl.jobs.breaker import IntegrationPaused
 from etl.jobs.lifecycle import ActiveJobExists, start_job
 
 router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
@@ -22,7 +23,9 @@ router = APIRouter(prefix="/etl/pipeline", tags=["pipeline"])
     summary="Start a sync of one integration",
     responses={
         404: {"model": Message, "description": "no such integration for this tenant"},
-        409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job"},
+        409: {"model": ActiveJobConflict, "description": "the integration already has a queued or running job, or "
+                                                        "it is paused by the circuit breaker (the message says why "
+                                                        "and how to resume it)"},
         429: {"model": Message, "description": "the tenant has ETL_MAX_ACTIVE_JOBS_PER_TENANT queued or running "
                                                "jobs; try again when one has ended"},
         503: {"model": Message, "description": "the message broker is unreachable; the job is recorded as failed"},
@@ -41,6 +44,9 @@ def trigger(body: TriggerRequest, tenant_id: TenantId, session: SessionDep, requ
         conflict = ActiveJobConflict(
             detail=f"integration {body.integration_id} already has an active job {exc.job_id}", job_id=exc.job_id
         )
+        return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
+    except IntegrationPaused as exc:  # the 409's documented shape, with no job in the way
+        conflict = ActiveJobConflict(detail=str(exc), job_id=None)
         return JSONResponse(conflict.model_dump(mode="json"), status_code=status.HTTP_409_CONFLICT)
     except ValueError as exc:  # a kind or provider start_job does not know
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None

@@ -78,12 +78,25 @@ class Integration(ORMModel):
     logo_updated_at: datetime | None = Field(
         None, description="when the logo (GET /integrations/{id}/logo) last changed; null when it has none")
     created_at: datetime
+    paused: bool = Field(False, description="paused by the circuit breaker: schedules skip it and a manual sync "
+                                            "answers 409 until it is resumed (POST /integrations/{id}/resume)")
+    breaker_reason: str | None = Field(None, description="why it is paused, in words",
+                                       examples=["3 syncs in a row failed because the source refused the "
+                                                 "integration (credentials, permissions or what it names): ..."])
+    breaker_kind: Literal["fatal", "failures"] | None = Field(
+        None, description="fatal: the source refused the integration; it waits for an admin to fix it and resume. "
+                          "failures: failed too often in a row; a probe sync runs at breaker_probe_at")
+    breaker_open_at: datetime | None = Field(None, description="paused since")
+    breaker_probe_at: datetime | None = Field(None, description="when the next probe sync runs (failures only)")
+    consecutive_failures: int = Field(0, description="syncs failed in a row (reset by a sync that succeeds)")
 
     @classmethod
     def from_row(cls, row, logo_updated_at: datetime | None = None) -> "Integration":
         return cls.model_validate(
-            {**{f: getattr(row, f) for f in cls.model_fields if f not in ("has_credentials", "logo_updated_at")},
-             "has_credentials": bool(row.credentials_encrypted), "logo_updated_at": logo_updated_at}
+            {**{f: getattr(row, f) for f in cls.model_fields
+                if f not in ("has_credentials", "logo_updated_at", "paused")},
+             "has_credentials": bool(row.credentials_encrypted), "logo_updated_at": logo_updated_at,
+             "paused": row.breaker_open_at is not None}
         )
 
 

@@ -1,5 +1,5 @@
-"""`etl integrations`: add (checked with the source first), list, schedule, and re-encrypt the
-credentials of source integrations."""
+"""`etl integrations`: add (checked with the source first), list, show, schedule, resume (after the
+circuit breaker paused one), and re-encrypt the credentials of source integrations."""
 from __future__ import annotations
 
 import uuid
@@ -17,6 +17,7 @@ from etl.cli.reconcile import integrations_reconcile
 from etl.cli.tenants import resolve_tenant
 from etl.config import get_settings
 from etl.crypto import CredentialsError
+from etl.jobs.breaker import close_after_passing_test, is_open, lock_integration, refuse_failed_test
 from etl.models import Integration, Tenant
 from etl.ops.scheduling import InvalidSchedule, parse_schedule, schedule_dict, set_schedule
 from etl.sources.registry import PROVIDERS
@@ -24,6 +25,7 @@ from etl.tenancy.integrations import (
     InvalidIntegration,
     check_connection,
     create_integration,
+    credentials_of,
     rotate_all_credentials,
     validate_settings,
 )
@@ -246,7 +248,7 @@ def integrations_list(tenant_ref: str | None, as_json: bool) -> int:
                  "base_url": i.base_url, "settings": i.settings, "enabled": i.enabled, "last_sync_at": i.last_sync_at,
                  "schedule_cron": i.schedule_cron, "schedule_timezone": i.schedule_timezone,
                  "schedule_interval_minutes": i.schedule_interval_minutes,
-                 "next_sync_at": i.next_sync_at, "last_reconciled_at": i.last_reconciled_at}
+                 "next_sync_at": i.next_sync_at, "last_reconciled_at": i.last_reconciled_at, **_breaker_dict(i)}
                 for i, tname in _integrations_with_tenant_names(s, tenant_id)]
     emit(as_json, {"integrations": rows}, lambda: _integrations_table(rows))
     return 0
@@ -277,6 +279,86 @@ def _integrations_table(rows: list[dict]) -> str:
             return "-"
         return text if r["enabled"] else f"{text} (disabled)"
 
-    return table(["ID", "TENANT", "NAME", "PROVIDER", "LAST SYNC (UTC)", "SCHEDULE"],
-                 [[r["integration_id"], r["tenant"], r["name"], r["provider"], when(r["last_sync_at"]), schedule(r)]
-                  for r in rows])
+    lines = table(["ID", "TENANT", "NAME", "PROVIDER", "LAST SYNC (UTC)", "SCHEDULE"],
+                  [[r["integration_id"], r["tenant"], r["name"], r["provider"], when(r["last_sync_at"]), schedule(r)]
+                   for r in rows])
+    paused = [f"{r['name']} ({r['integration_id']}) paused: {r['breaker_reason']}" for r in rows if r["paused"]]
+    return "\n".join([lines, *paused])
+
+
+# ---- the circuit breaker (etl/jobs/breaker.py)
+
+
+def _breaker_dict(integ: Integration) -> dict:
+    return {"paused": is_open(integ), "breaker_reason": integ.breaker_reason, "breaker_kind": integ.breaker_kind,
+            "breaker_open_at": integ.breaker_open_at, "breaker_probe_at": integ.breaker_probe_at,
+            "consecutive_failures": integ.consecutive_failures}
+
+
+def _breaker_text(data: dict) -> str:
+    if not data["paused"]:
+        failing = f" ({data['consecutive_failures']} failed sync(s) in a row)" if data["consecutive_failures"] else ""
+        return f"running{failing}"
+    probe = (f"; probe sync at {data['breaker_probe_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+             if data["breaker_probe_at"] else "")
+    since = f"{data['breaker_open_at'].astimezone(timezone.utc):%Y-%m-%d %H:%M}"
+    return (f"paused: {data['breaker_reason']} (since {since} UTC{probe}; "
+            f"`etl integrations resume {data['integration_id']}` once the cause is fixed)")
+
+
+@integrations.command("show")
+@click.argument("integration_id")
+@json_option
+def integrations_show(integration_id: str, as_json: bool) -> int:
+    """Show one integration: its source, schedule and whether the circuit breaker paused it."""
+    integ_id = parse_uuid(integration_id, "integration")
+    with operator_session() as s:
+        integ = s.get(Integration, integ_id)
+        if integ is None:
+            raise CliError(f"no integration {integ_id}; `etl integrations list` shows them")
+        data = {"integration_id": integ.id, "tenant_id": integ.tenant_id, "name": integ.name,
+                "provider": integ.provider, "base_url": integ.base_url, "settings": integ.settings,
+                "last_sync_at": integ.last_sync_at, "schedule": schedule_dict(integ), **_breaker_dict(integ)}
+    emit(as_json, data, lambda: "\n".join([
+        f"integration {data['name']} ({data['provider']}, {data['base_url']})",
+        f"  id        {data['integration_id']}",
+        f"  schedule  {_schedule_text(data['schedule'])}",
+        f"  status    {_breaker_text(data)}",
+    ]))
+    return 0
+
+
+@integrations.command("resume")
+@click.argument("integration_id")
+@json_option
+def integrations_resume(integration_id: str, as_json: bool) -> int:
+    """Resume an integration the circuit breaker paused, once its connection test passes.
+
+    Fix the cause first (e.g. new credentials); the test asks the source as `POST
+    /api/v1/integrations/{id}/test` does. Exit 1, still paused, when it does not pass.
+    """
+    integ_id = parse_uuid(integration_id, "integration")
+    with operator_session() as s:
+        integ = s.get(Integration, integ_id)
+        if integ is None:
+            raise CliError(f"no integration {integ_id}; `etl integrations list` shows them")
+        if not is_open(integ):
+            data = {"integration_id": integ.id, "name": integ.name, **_breaker_dict(integ)}
+            emit(as_json, data, f"integration {integ.name} is not paused; nothing to resume")
+            return 0
+        try:
+            test_input = (integ.provider, integ.base_url, credentials_of(integ), dict(integ.settings or {}))
+        except CredentialsError as exc:
+            raise CliError(f"{exc}; send the credentials again (PATCH /api/v1/integrations/{integ_id})") from None
+    result = check_connection(*test_input)  # no transaction is held while the source answers
+    with operator_session() as s:
+        integ = lock_integration(s, integ_id)
+        if integ is None:
+            raise CliError(f"integration {integ_id} was deleted meanwhile")
+        if not result["ok"]:
+            raise CliError(str(refuse_failed_test(integ, result["error"])))
+        close_after_passing_test(s, integ_id, "resumed from the CLI after a passing connection test")
+        data = {"integration_id": integ_id, "name": integ.name, "account": result["account"], **_breaker_dict(integ)}
+    emit(as_json, data, f"integration {data['name']} resumed (connection test passed: account {data['account']}); "
+                        "schedules run it again")
+    return 0

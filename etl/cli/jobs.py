@@ -24,6 +24,7 @@ from etl.cli.output import (
 )
 from etl.cli.tenants import resolve_tenant
 from etl.db import get_sessionmaker
+from etl.jobs.breaker import IntegrationPaused
 from etl.jobs.ending import cancel_and_release
 from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, job_task_runs, start_job
 from etl.jobs.reprocess import JobStillActive, NothingToRetry, retry_job
@@ -72,7 +73,8 @@ def sync(integration_id: str, full: bool, wait: bool, timeout: float | None, as_
     """Start a sync job for an integration (trigger "cli").
 
     With --wait, exit 0 only if the job succeeded (1 for partial, failed or cancelled).
-    Exit 2 if the integration already has an active job.
+    Exit 2 if the integration already has an active job; 1 if its circuit breaker paused it (the
+    message says why and how to resume it).
     """
     integ_id = parse_uuid(integration_id, "integration")
     tenant_id = _tenant_of(Integration, integ_id, f"no integration {integ_id}; `etl integrations list` shows them")
@@ -87,6 +89,8 @@ def sync(integration_id: str, full: bool, wait: bool, timeout: float | None, as_
         ) from None
     except BrokerUnavailable as exc:
         raise CliError(f"{exc}. Start RabbitMQ or point ETL_BROKER_URL at a running broker.") from None
+    except IntegrationPaused as exc:
+        raise CliError(str(exc)) from None
 
     return follow_job(job_id, kind, wait, timeout, as_json)
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from etl.broker.publish import revoke_tasks
-from etl.jobs.lifecycle import end_active_job, release_unloaded
+from etl.jobs.lifecycle import count_for_breaker, end_active_job, release_unloaded
 from etl.models import EtlBatch
 
 log = logging.getLogger(__name__)
@@ -18,8 +18,10 @@ def cancel_job(session: Session, job_id, reason: str = "cancelled by request") -
     """End an active job as cancelled. Its queued and running tasks find the job no longer active at
     their next checkpoint (the batch claim) and stop there; each batch stage is one transaction, so
     no batch is left half-written. Returns False if the job had already ended."""
-    if end_active_job(session, job_id, "cancelled", {"stage": "cancel", "message": reason}) is None:
+    job = end_active_job(session, job_id, "cancelled", {"stage": "cancel", "message": reason})
+    if job is None:
         return False
+    count_for_breaker(session, job)  # not counted, but a cancelled probe is due again later
     log.info("job %s cancelled: %s", job_id, reason)
     return True
 

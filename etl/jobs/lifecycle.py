@@ -17,6 +17,7 @@ from etl.broker.publish import BROKER_UNREACHABLE, publish_extract, publish_proc
 from etl.config import get_settings
 from etl.db import get_sessionmaker, scope_to_tenant, session_scope, tenant_sessionmaker
 from etl.errors import Conflict, NotFound, TooMany, Unavailable
+from etl.jobs.breaker import lock_integration, record_sync_end, refuse_if_paused
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
 from etl.sources.registry import get_source, supports_reconcile
 
@@ -106,6 +107,7 @@ def start_job(session_factory, integration_id: uuid.UUID, tenant_id: uuid.UUID, 
     that reason and BrokerUnavailable is raised, so nothing stays queued forever."""
     with session_factory() as session:
         integration = _tenant_integration(session, tenant_id, integration_id)
+        refuse_if_paused(integration)  # IntegrationPaused: says why and how to resume
         if trigger == "api":  # what a tenant starts itself is capped; an operator's CLI is not
             _refuse_over_active_job_cap(session, tenant_id)
         job, batch_ids = create_job(session, integration, kind, trigger, entities)
@@ -302,6 +304,7 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
     session.execute(
         text("UPDATE integrations SET last_sync_at = :at WHERE id = :id"), {"at": job.finished_at, "id": job.integration_id}
     )
+    count_for_breaker(session, job)
     if job.kind == "full":  # a full re-read is the moment to look for deletions too
         reconcile_after_commit(session, job.integration_id)
     log.info("job %s %s: %s extracted, %s loaded, %s failed", job.id, job.status, job.extracted, job.loaded, job.failed)
@@ -369,9 +372,18 @@ def fail_job(session: Session, job_id, stage: str, message: str, **details) -> b
     if job is None:
         return False
     reprocess_after_commit_if_requested(session, job)
+    count_for_breaker(session, job)
     _release_unloaded_after_commit(session, job_id, job.tenant_id)
     log.warning("job %s failed in %s: %s", job_id, stage, message)
     return True
+
+
+def count_for_breaker(session: Session, job: EtlJob) -> None:
+    """Count an ended job for its integration's circuit breaker (etl.jobs.breaker), in the
+    transaction that ends it."""
+    integration = lock_integration(session, job.integration_id)
+    if integration is not None:
+        record_sync_end(session, integration, job)
 
 
 def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUID) -> None:

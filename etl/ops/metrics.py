@@ -5,7 +5,8 @@ process Prometheus scrapes, and survive restarts. What they answer:
 - is work flowing: active jobs, the oldest one's age, jobs ended in the last hour by status, task
   runs in the last hour by stage and state (retries, failures), queue depths and consumers;
 - is data fresh: per integration, when it last synced successfully; how many scheduled
-  integrations are overdue (beat or the dispatcher is not running) or paused on a rate limit;
+  integrations are overdue (beat or the dispatcher is not running), paused on a rate limit, or
+  paused by their circuit breaker (syncs failing in a row);
 - what is stuck: raw records waiting or failed.
 Every query is an aggregate over indexed or small sets; the scrape never reads payloads.
 """
@@ -41,7 +42,8 @@ _QUERIES = {
         SELECT processing_status, count(*) FROM raw_extraction_data
         WHERE processing_status <> 'completed' GROUP BY processing_status""",
     "integrations": """
-        SELECT id, provider, enabled, last_sync_at, next_sync_at, paused_until FROM integrations""",
+        SELECT id, provider, enabled, last_sync_at, next_sync_at, paused_until, breaker_open_at IS NOT NULL
+        FROM integrations""",
 }
 
 
@@ -110,23 +112,29 @@ def _integration_metrics(integrations: list) -> Iterator[GaugeMetricFamily]:
                      f"enabled integrations whose scheduled sync is more than {OVERDUE_SECONDS} s late "
                      "(is celery beat running?)", ["provider"])
     paused = _gauge("pulse_integrations_paused", "integrations waiting for a source rate limit to reset", ["provider"])
+    breaker = _gauge("pulse_integrations_breaker_open",
+                     "integrations paused by their circuit breaker (syncs failed in a row; schedules skip them "
+                     "until they are resumed or a probe succeeds)", ["provider"])
     by_key: dict[tuple, int] = {}
     late: dict[str, int] = {}
     waiting: dict[str, int] = {}
-    for integration_id, provider, enabled, last_sync_at, next_sync_at, paused_until in integrations:
+    broken: dict[str, int] = {}
+    for integration_id, provider, enabled, last_sync_at, next_sync_at, paused_until, breaker_open in integrations:
         by_key[(provider, str(enabled).lower())] = by_key.get((provider, str(enabled).lower()), 0) + 1
         if last_sync_at is not None:
             last.add_metric([str(integration_id), provider], last_sync_at.timestamp())
-        if enabled and next_sync_at is not None and next_sync_at.timestamp() < now - OVERDUE_SECONDS:
+        if breaker_open:  # not overdue: the dispatcher skips it on purpose
+            broken[provider] = broken.get(provider, 0) + 1
+        elif enabled and next_sync_at is not None and next_sync_at.timestamp() < now - OVERDUE_SECONDS:
             late[provider] = late.get(provider, 0) + 1
         if paused_until is not None and paused_until.timestamp() > now:
             waiting[provider] = waiting.get(provider, 0) + 1
     for (provider, enabled), count in sorted(by_key.items()):
         total.add_metric([provider, enabled], count)
-    for family, counts in ((overdue, late), (paused, waiting)):
+    for family, counts in ((overdue, late), (paused, waiting), (breaker, broken)):
         for provider in sorted({p for p, _ in by_key}):
             family.add_metric([provider], counts.get(provider, 0))
-    yield from (last, total, overdue, paused)
+    yield from (last, total, overdue, paused, breaker)
 
 
 def _queue_metrics() -> Iterator[GaugeMetricFamily]:

@@ -26,6 +26,7 @@ from etl.broker.lanes import lane_of
 from etl.broker.publish import BROKER_UNREACHABLE, publish_extract
 from etl.db import scope_to_all_tenants, session_scope
 from etl.errors import Invalid
+from etl.jobs.breaker import FAILURES
 from etl.jobs.lifecycle import ActiveJobExists, active_job_id, create_job, fail_unpublished
 from etl.models import Integration
 
@@ -236,10 +237,12 @@ def schedule_dict(integration: Integration) -> dict:
 
 
 def claim_due(session: Session, now: datetime, limit: int = DISPATCH_LIMIT) -> list[Integration]:
-    """Lock the due integrations that no other dispatcher holds."""
+    """Lock the due integrations that no other dispatcher holds. One paused by its circuit breaker
+    is left out (its due time stays, so it syncs at the first dispatch after it resumes)."""
     return list(session.scalars(
         select(Integration)
         .where(Integration.enabled.is_(True), Integration.next_sync_at.is_not(None), Integration.next_sync_at <= now,
+               Integration.breaker_open_at.is_(None),
                or_(Integration.schedule_cron.is_not(None), Integration.schedule_interval_minutes.is_not(None)))
         .order_by(Integration.next_sync_at)
         .limit(limit)
@@ -247,8 +250,42 @@ def claim_due(session: Session, now: datetime, limit: int = DISPATCH_LIMIT) -> l
     ))
 
 
+def claim_probes(session: Session, now: datetime, limit: int = DISPATCH_LIMIT) -> list[Integration]:
+    """Lock the integrations whose transient circuit breaker is due for its half-open probe."""
+    return list(session.scalars(
+        select(Integration)
+        .where(Integration.enabled.is_(True), Integration.breaker_kind == FAILURES,
+               Integration.breaker_probe_at.is_not(None), Integration.breaker_probe_at <= now)
+        .order_by(Integration.breaker_probe_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+
+
+def start_probes(session: Session, now: datetime) -> list[tuple[uuid.UUID, list[int]]]:
+    """One probe sync per integration whose breaker cool-down has passed (etl.jobs.breaker): its
+    probe time is cleared while it runs; its end closes the breaker or sets the next probe time.
+    One whose job is still active (a reprocess) is probed at a later dispatch."""
+    created = []
+    for integration in claim_probes(session, now):
+        try:
+            with session.begin_nested():
+                job, batch_ids = create_job(session, integration, "incremental", trigger="schedule")
+        except ActiveJobExists:
+            continue
+        except Exception:  # noqa: BLE001 - one broken integration must not stop the others
+            log.exception("integration %s: could not create its circuit breaker probe", integration.id)
+            continue
+        integration.breaker_probe_at = None
+        log.info("integration %s paused since %s: probe job %s", integration.id,
+                 integration.breaker_open_at.isoformat(), job.id)
+        created.append((job.id, batch_ids))
+    return created
+
+
 def dispatch_due(now: datetime | None = None) -> list[uuid.UUID]:
-    """Start a scheduled job for every due integration; returns the ids of the jobs created.
+    """Start a scheduled job for every due integration, and a probe for every paused one whose
+    cool-down has passed; returns the ids of the jobs created.
 
     An integration whose previous job is still active is skipped (logged), not queued behind it;
     its next due time advances all the same."""
@@ -256,6 +293,7 @@ def dispatch_due(now: datetime | None = None) -> list[uuid.UUID]:
     created: list[tuple[uuid.UUID, list[int]]] = []
     with session_scope() as session:
         scope_to_all_tenants(session, "the dispatcher starts every tenant's due syncs")
+        created += start_probes(session, now)
         for integration in claim_due(session, now):
             schedule = Schedule.of(integration)
             due_at = integration.next_sync_at

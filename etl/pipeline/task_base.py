@@ -147,7 +147,8 @@ class EtlTask(Task):
         except SoftTimeLimitExceeded as exc:  # a slow source or database: try again, bounded
             self._retry_or_fail(exc, f"{self.name} exceeded its {self.soft_time_limit}s time limit", None)
         except FatalError as exc:
-            self._fail(exc.message, status=exc.status, url=exc.url)
+            # fatal: the source refused the integration itself; the circuit breaker counts these apart
+            self._fail(exc.message, status=exc.status, url=exc.url, fatal=True)
             raise
         except DomainError as exc:  # a refusal in words (a reconcile refused ...), not a bug: no traceback
             log.error("task %s (%s %s) refused: %s", self.request.id, self.name, self.request.args, exc)

@@ -23,6 +23,13 @@ export interface IntegrationFull extends Integration {
   has_credentials: boolean;
   last_reconciled_at: string | null;
   logo_updated_at: string | null;
+  /** Paused by the circuit breaker: schedules skip it and Sync now is refused until it is resumed. */
+  paused: boolean;
+  breaker_reason: string | null;
+  breaker_kind: "fatal" | "failures" | null;
+  breaker_open_at: string | null;
+  breaker_probe_at: string | null;
+  consecutive_failures: number;
 }
 
 export interface Credentials {
@@ -143,8 +150,12 @@ export function scheduleWords(integration: Pick<Integration, "schedule_cron" | "
 /** How many minutes past its next due time an integration may be before it is called overdue. */
 export const OVERDUE_AFTER_MS = 5 * 60_000;
 
-export function isOverdue(integration: Pick<Integration, "enabled" | "next_sync_at">, now = Date.now()): boolean {
-  if (!integration.enabled || !integration.next_sync_at) return false;
+export function isOverdue(
+  integration: Pick<Integration, "enabled" | "next_sync_at"> & { paused?: boolean },
+  now = Date.now(),
+): boolean {
+  // A paused integration is skipped on purpose (the circuit breaker), not late.
+  if (!integration.enabled || !integration.next_sync_at || integration.paused) return false;
   return now - Date.parse(integration.next_sync_at) > OVERDUE_AFTER_MS;
 }
 

@@ -8,6 +8,7 @@ import { Empty, ErrorState, Loading } from "../../components/States";
 import { dateTime, relative } from "../../lib/format";
 import { JobTable } from "../Jobs";
 import { IntegrationActions } from "./actions";
+import { BreakerNotice } from "./Breaker";
 import { IntegrationForm } from "./Form";
 import { LogoEditor } from "./Logo";
 import { ScheduleEditor } from "./Schedule";
@@ -65,6 +66,7 @@ export function IntegrationDetail() {
             <span title={dateTime(data.last_sync_at)}>{data.last_sync_at ? relative(data.last_sync_at) : "never"}</span>
             {isOverdue(data) && <span className="ml-1 font-semibold text-red-700 dark:text-red-300">overdue</span>}
           </p>
+          <BreakerNotice integration={data} />
         </div>
         <IntegrationActions integration={data} showEdit={false} />
       </div>

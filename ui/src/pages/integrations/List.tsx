@@ -5,6 +5,7 @@ import { IntegrationName } from "../../components/IntegrationName";
 import { Empty, ErrorState, Loading } from "../../components/States";
 import { dateTime, relative } from "../../lib/format";
 import { IntegrationActions } from "./actions";
+import { BreakerNotice } from "./Breaker";
 
 function Freshness({ integration }: { integration: IntegrationFull }) {
   const overdue = isOverdue(integration);
@@ -33,6 +34,7 @@ function Row({ integration }: { integration: IntegrationFull }) {
           <IntegrationName integration={integration} />
         </Link>
         <div className="muted mt-0.5 text-xs">{providerLabel(integration)}</div>
+        <BreakerNotice integration={integration} />
       </td>
       <td className="td truncate text-xs" title={integration.base_url}>
         {integration.base_url}

@@ -12,6 +12,8 @@ const saved: IntegrationFull = {
   schedule_interval_minutes: null, schedule_cron: null, schedule_timezone: null, next_sync_at: null, last_sync_at: null,
   created_at: "2025-01-01T00:00:00Z", settings: { projects: ["ABC"], flavor: "cloud", story_points_field: "customfield_1" },
   has_credentials: true, last_reconciled_at: null, logo_updated_at: null,
+  paused: false, breaker_reason: null, breaker_kind: null, breaker_open_at: null, breaker_probe_at: null,
+  consecutive_failures: 0,
 };
 
 describe("the integration form's checks mirror the API's", () => {
