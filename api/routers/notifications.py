@@ -79,7 +79,8 @@ def rotate_secret(webhook_id: uuid.UUID, session: SessionDep, tenant_id: TenantI
 
 
 @router.post("/{webhook_id}/test", status_code=status.HTTP_202_ACCEPTED, response_model=Delivery,
-             responses={404: {"model": Message}, 422: {"description": "the webhook is disabled"}},
+             responses={404: {"model": Message}, 422: {"description": "the webhook is disabled"},
+                        429: {"model": Message, "description": "a test of this webhook has not ended yet"}},
              summary="Send a webhook.test event now; GET .../deliveries shows how the receiver answered")
 def test_webhook(webhook_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> Delivery:
     delivery = subscriptions.send_test(session, tenant_id, webhook_id)

@@ -41,7 +41,8 @@ CLAIM = text("""
     FROM webhook_subscriptions s
     WHERE d.id = :id AND s.id = d.subscription_id AND d.status = 'pending'
       AND d.next_attempt_at <= now() + interval '2 seconds'
-    RETURNING d.id, d.tenant_id, d.event, d.payload, d.attempts, s.name, s.url, s.format, s.secret_encrypted
+    RETURNING d.id, d.tenant_id, d.event, d.payload, d.attempts, s.name, s.url, s.format, s.secret_encrypted,
+        s.enabled
 """)
 RECORD = text("""
     UPDATE webhook_deliveries SET status = :status, last_status_code = :code, last_error = :error,
@@ -115,6 +116,8 @@ def _record(session: Session, row, outcome: Outcome) -> tuple[str, float | None]
 
 
 def _send(row) -> Outcome:
+    if not row.enabled:  # disabled after this delivery was recorded
+        return Outcome(error="the webhook was disabled before this delivery was sent", final=True)
     try:
         secret = secret_of(row.secret_encrypted)
     except CredentialsError:

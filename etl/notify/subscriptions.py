@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
-from etl.errors import Conflict, Invalid, NotFound
+from etl.errors import Conflict, Invalid, NotFound, TooMany
 from etl.models import WebhookDelivery, WebhookSubscription
 from etl.notify.events import EVENT_KINDS, TEST
 from etl.notify.outbox import record_deliveries
@@ -30,6 +30,10 @@ class InvalidWebhook(Invalid, ValueError):
 
 class TooManyWebhooks(Conflict, InvalidWebhook):
     """ETL_MAX_WEBHOOKS_PER_TENANT reached: 409, like too many integrations."""
+
+
+class TestPending(TooMany):
+    """One test at a time per webhook: tests cannot be used to flood a receiver."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,11 @@ def send_test(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.UUID
     row = get(session, tenant_id, subscription_id)
     if not row.enabled:
         raise InvalidWebhook("the webhook is disabled; enable it to send a test")
+    if session.scalar(select(WebhookDelivery.id).where(
+            WebhookDelivery.subscription_id == row.id, WebhookDelivery.event == TEST,
+            WebhookDelivery.status == "pending").limit(1)) is not None:
+        raise TestPending("a test of this webhook is still on its way (or waiting for its retry); its answer is in "
+                          "the webhook's deliveries, send another once it has ended")
     ids = record_deliveries(session, tenant_id, TEST, {"webhook_id": row.id, "webhook_name": row.name,
                                                        "reason": "a test sent on request"}, row.id)
     return session.get(WebhookDelivery, ids[0])

@@ -1,5 +1,6 @@
 """Control tasks: what celery beat runs (the schedule dispatcher, the reaper, the daily deletion
-check, the daily history pruning) and the reconciliation of one integration. Thin wiring of
+check, the daily history pruning, the webhook outbox and staleness check), the reconciliation of
+one integration, and the delivery of one webhook (on the `notify` queue). Thin wiring of
 etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile and etl.ops.retention; they are routed to the
 `extract` queue (celeryconfig), so the extract / transform / load workers and one beat are all an
 operator runs. What a failure means is decided by the task base (etl.pipeline.task_base), as for

@@ -91,3 +91,26 @@ def test_a_read_only_key_reads_but_cannot_subscribe(api_client, make_tenant):
         reader = issue_api_key(s, tenant_id, name="dash", scopes=["read"]).secret
     assert api_client.get(HOOKS, headers=auth(reader)).status_code == 200
     assert api_client.post(HOOKS, headers=auth(reader), json=body()).status_code == 403
+
+
+def test_one_test_at_a_time_and_none_to_a_disabled_webhook(api_client, make_tenant):
+    _, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body()).json()
+    first = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert first.status_code == 202 and first.json()["status"] == "pending"  # no worker here: it stays pending
+    again = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert again.status_code == 429 and "still on its way" in again.json()["detail"]
+    listed = api_client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=auth(key)).json()
+    assert [d["id"] for d in listed] == [first.json()["id"]]
+
+    api_client.patch(f"{HOOKS}/{hook['id']}", headers=auth(key), json={"enabled": False})
+    refused = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert refused.status_code == 422 and "disabled" in refused.json()["detail"]
+
+
+def test_a_signing_secret_is_masked_in_any_log_line():
+    from etl.logs import redact
+    from etl.notify.secrets import new_secret
+
+    secret, _ = new_secret()
+    assert redact(f"oops: {secret} leaked") == "oops: whsec_*** leaked"
