@@ -114,3 +114,32 @@ def test_a_signing_secret_is_masked_in_any_log_line():
 
     secret, _ = new_secret()
     assert redact(f"oops: {secret} leaked") == "oops: whsec_*** leaked"
+
+
+def test_emit_records_in_the_callers_transaction_and_never_raises(api_client, make_tenant, caplog):
+    from sqlalchemy import text
+
+    from etl.notify import events
+    from etl.notify.outbox import PENDING
+    from tests.scopes import session_scope
+
+    tenant_id, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(events=["job.failed"])).json()
+    count = text("SELECT count(*) FROM webhook_deliveries WHERE subscription_id = :id")
+    with session_scope() as s:
+        events.emit(s, tenant_id, events.JOB_FAILED, {"job_id": "j"})
+        events.emit(s, tenant_id, events.JOB_PARTIAL, {"job_id": "j"})  # not subscribed
+        assert s.scalar(count, {"id": hook["id"]}) == 1
+        assert len(s.info[PENDING]) == 1  # published only once the transaction commits
+        s.rollback()  # the caller's failure takes the delivery with it
+        assert s.scalar(count, {"id": hook["id"]}) == 0
+
+    with session_scope() as s:
+        try:
+            s.execute(text("SELECT 1/0"))
+        except Exception:  # noqa: BLE001 - the caller's transaction is now aborted
+            pass
+        events.emit(s, tenant_id, events.JOB_FAILED, {"job_id": "j"})  # logs, does not raise
+        s.rollback()
+    assert "its deliveries could not be recorded" in caplog.text
+    assert f"event job.failed for tenant {tenant_id}: {{'job_id': 'j'}}" in caplog.text
