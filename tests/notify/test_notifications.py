@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
 import time
 import uuid
 
@@ -14,7 +15,7 @@ from sqlalchemy import select, text
 
 from etl.models import WebhookDelivery
 from etl.notify import events, outbox, sending, stale
-from tests.conftest import LOGDIR
+from tests.conftest import LOGDIR, RUN_ID
 from tests.notify.receiver import Receiver
 from tests.scopes import session_scope
 from tests.waiting import run_sync
@@ -178,8 +179,9 @@ def test_staleness_is_told_once_per_episode(api_client, jira_integration):
 
 
 def test_extract_workers_consume_the_notify_queue(workers):
+    """The session's worker was started as an operator does, `-Q extract`, nothing more."""
     from etl.broker.app import app
 
-    replies = app.control.inspect(timeout=5).active_queues() or {}
-    extract = [queues for name, queues in replies.items() if name.startswith("extract-")]
-    assert extract and {"extract", "extract.scheduled", "notify"} <= {q["name"] for q in extract[0]}
+    name = f"extract-{RUN_ID}@{socket.gethostname()}"
+    replies = app.control.inspect(destination=[name], timeout=10).active_queues() or {}
+    assert {"extract", "extract.scheduled", "notify"} <= {q["name"] for q in replies[name]}
