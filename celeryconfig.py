@@ -55,6 +55,10 @@ _exchange = Exchange("etl", type="direct", durable=True)
 task_queues = [
     # extract, transform, load, and their scheduled lanes (etl/broker/lanes.py)
     Queue(name, _exchange, routing_key=name, durable=True) for name in all_queues()
+] + [
+    # Webhook deliveries: a queue of their own, so a slow receiver never sits in front of a stage;
+    # a `-Q extract` worker consumes it too (etl.broker.app), so operators start nothing new.
+    Queue("notify", _exchange, routing_key="notify", durable=True),
 ]
 task_default_exchange = "etl"
 task_routes = {
@@ -64,6 +68,7 @@ task_routes = {
     # Control tasks (beat's dispatcher, reaper, reconciliation) are short and I/O bound: they share
     # the extract queue, so operators run only the three stage worker pools plus one beat.
     "etl.control.*": {"queue": "extract", "routing_key": "extract"},
+    "etl.notify.*": {"queue": "notify", "routing_key": "notify"},
 }
 
 # celery beat (exactly one process): static entries only. Per-integration schedules live in the
@@ -74,6 +79,9 @@ beat_schedule = {
     "reap-stalled-jobs": {"task": "etl.control.reap", "schedule": 60.0, "options": {"expires": 55}},
     "reconcile-deletions": {"task": "etl.control.reconcile_due", "schedule": 3600.0, "options": {"expires": 3300}},
     "prune-history": {"task": "etl.control.prune_history", "schedule": 86400.0, "options": {"expires": 82800}},
+    # Webhooks: re-send due deliveries (retries, lost publishes) and tell staleness (etl/notify).
+    "notify-outbox": {"task": "etl.control.notify_outbox", "schedule": 60.0, "options": {"expires": 55}},
+    "notify-stale": {"task": "etl.control.notify_stale", "schedule": 300.0, "options": {"expires": 280}},
 }
 # Tasks publish their successors after commit; a duplicate delivery is detected by the batch's
 # checkpoint, so there is nothing to gain from Celery's own result tracking.

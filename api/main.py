@@ -22,6 +22,7 @@ from api.routers import (
     integrations,
     jobs,
     metrics,
+    notifications,
     overview,
     pull_requests,
     queues,
@@ -81,6 +82,7 @@ MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, work
 for module in (pipeline, jobs, events, overview, queues, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
+app.include_router(notifications.router, prefix=API_PREFIX)
 console.mount(app)  # the console at / with its history fallback: after every other route
 # Request bodies over ETL_MAX_REQUEST_BYTES (pushed raw records: MAX_STORE_BYTES) are refused with
 # 413 before the whole body is read.

@@ -114,6 +114,13 @@ class Settings(BaseSettings):
     redis_url: str | None = None  # e.g. redis://127.0.0.1:6379/0
     rate_limit_namespace: str = "pulse-etl"  # first part of every counter's key (several deployments, one Redis)
 
+    # Notifications (etl/notify, README "Notifications"): webhooks a tenant subscribes to events.
+    max_webhooks_per_tenant: int = Field(20, ge=1)
+    webhook_deliveries_kept: int = Field(100, ge=1)  # per subscription; older ended deliveries are pruned
+    webhook_max_attempts: int = Field(6, ge=1)  # then the delivery is `failed`
+    webhook_retry_seconds: float = Field(30.0, gt=0)  # first retry's wait; doubles with each attempt
+    webhook_timeout: float = Field(5.0, gt=0, le=30)  # seconds to connect, and to wait for each read of the answer
+
     @field_validator("rate_limit_per_key", "auth_failure_limit_per_ip")
     @classmethod
     def _rate_limit_notation(cls, value: str) -> str:

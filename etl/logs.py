@@ -99,6 +99,8 @@ MASK = "***"
 _PATTERNS = [
     # our API keys (etl.tenancy.keys): pk_ + 43 characters; the 10-character prefix listings show stays
     re.compile(r"(?<![A-Za-z0-9])(pk_)[A-Za-z0-9_-]{8,}"),
+    # webhook signing secrets (etl.notify.secrets): whsec_ + 43 characters
+    re.compile(r"(?<![A-Za-z0-9])(whsec_)[A-Za-z0-9_-]{8,}"),
     # GitHub tokens: personal, OAuth, user-to-server, server-to-server, refresh, fine-grained
     re.compile(r"(?<![A-Za-z0-9])(gh[pousr]_)[A-Za-z0-9]{16,}"),
     re.compile(r"(?<![A-Za-z0-9])(github_pat_)[A-Za-z0-9_]{16,}"),

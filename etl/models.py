@@ -522,3 +522,60 @@ class PrCommit(Base):
     author: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str | None] = mapped_column(Text)  # first line
     committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- notifications (issue 14, migration 0015): webhook subscriptions and their deliveries -------
+
+
+class WebhookSubscription(Base):
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        CheckConstraint("format IN ('json', 'slack')", name="ck_webhook_subscriptions_format"),
+        UniqueConstraint("tenant_id", "name"),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    format: Mapped[str] = mapped_column(Text, nullable=False, server_default="json")  # json | slack
+    events: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)  # etl.notify.events kinds
+    secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)  # etl.crypto; write-only
+    stale_after_minutes: Mapped[int | None] = mapped_column(Integer)  # for integration.stale
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _created_at()
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="ck_webhook_deliveries_status"),
+        Index("ix_webhook_deliveries_subscription", "subscription_id", "created_at"),
+        Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False)
+    event: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[dict] = mapped_column(JSONB, nullable=False)  # {"occurred_at", "subject"}, bounded
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                      server_default=func.now())
+    created_at: Mapped[datetime] = _created_at()
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookStaleNotice(Base):
+    """The last staleness episode told to a subscription about an integration (etl.notify.stale)."""
+
+    __tablename__ = "webhook_stale_notices"
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), primary_key=True)
+    integration_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    stale_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    notified_at: Mapped[datetime] = _created_at()

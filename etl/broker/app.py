@@ -49,11 +49,14 @@ def _filesystem_transport(sender, **kwargs):
 
 @celeryd_after_setup.connect
 def _consume_scheduled_lanes(sender, instance, **kwargs):
-    """`-Q extract` also consumes `extract.scheduled` (etl/broker/lanes.py)."""
+    """`-Q extract` also consumes `extract.scheduled` (etl/broker/lanes.py) and `notify` (webhook
+    deliveries, short and I/O bound like the control tasks that share the extract pool)."""
     queues = instance.app.amqp.queues
     for stage in STAGES:
         if stage in queues.consume_from:
             queues.select_add(queue_for(stage, SCHEDULED))
+    if "extract" in queues.consume_from:
+        queues.select_add("notify")
 
 
 @after_setup_logger.connect

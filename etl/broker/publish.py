@@ -17,6 +17,8 @@ EXTRACT_TASK = "etl.extract.page"
 TRANSFORM_TASK = "etl.transform.batch"
 LOAD_TASK = "etl.load.batch"
 RECONCILE_TASK = "etl.control.reconcile"
+DELIVER_TASK = "etl.notify.deliver"
+NOTIFY_QUEUE = "notify"
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,13 @@ def publish_reconcile(integration_id) -> None:
         app.send_task(RECONCILE_TASK, args=(str(integration_id),))
     except Exception:  # noqa: BLE001 - see the docstring
         log.exception("could not publish the reconciliation of integration %s", integration_id)
+
+
+def publish_delivery(delivery_id, countdown: float | None = None) -> None:
+    """Send one webhook delivery on the `notify` queue. No publish retries: whoever calls this is
+    ending a job or a stage and must not wait on the broker; a delivery whose publish is lost stays
+    `pending` in its table and the outbox (etl.control.notify_outbox, every minute) sends it again."""
+    app.send_task(DELIVER_TASK, args=(str(delivery_id),), queue=NOTIFY_QUEUE, countdown=countdown, retry=False)
 
 
 def revoke_tasks(job_id, batch_ids: list[int]) -> None:

@@ -21,6 +21,7 @@ from etl.cli.fake_sources import fake_sources
 from etl.cli.integrations import integrations
 from etl.cli.jobs import jobs, sync
 from etl.cli.keys import keys
+from etl.cli.notifications import notifications
 from etl.cli.output import CliError, dumps, masked_db_url, note
 from etl.cli.tenants import tenants
 from etl.config import get_settings
@@ -64,7 +65,7 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 # The command groups, one module each (etl/cli/*.py); `etl --help` lists them sorted by name.
-for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command, doctor):
+for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command, doctor, notifications):
     cli.add_command(command)
 
 

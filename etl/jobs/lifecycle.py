@@ -19,6 +19,7 @@ from etl.db import get_sessionmaker, scope_to_tenant, session_scope, tenant_sess
 from etl.errors import Conflict, NotFound, TooMany, Unavailable
 from etl.jobs.breaker import lock_integration, record_sync_end, refuse_if_paused
 from etl.models import EtlBatch, EtlJob, EtlTaskRun, Integration, RawExtractionData, SyncState
+from etl.notify.events import JOB_FAILED, JOB_PARTIAL, emit
 from etl.sources.registry import get_source, supports_reconcile
 
 log = logging.getLogger(__name__)
@@ -296,6 +297,8 @@ def finish_if_complete(session: Session, job: EtlJob) -> bool:
         job.error_details = {"stage": "transform",
                              "message": f"{job.failed} record(s) failed; see raw_extraction_data.error_details"}
     reprocess_after_commit_if_requested(session, job)
+    if job.status == "partial":
+        notify_job_end(session, job)
     if job.kind == "reprocess":  # read nothing from the source: no watermark, no sync time
         log.info("job %s %s: %s transformed again, %s failed", job.id, job.status, job.loaded, job.failed)
         return True
@@ -375,6 +378,7 @@ def fail_job(session: Session, job_id, stage: str, message: str, **details) -> b
     count_for_breaker(session, job)
     _release_unloaded_after_commit(session, job_id, job.tenant_id)
     log.warning("job %s failed in %s: %s", job_id, stage, message)
+    notify_job_end(session, job)
     return True
 
 
@@ -384,6 +388,14 @@ def count_for_breaker(session: Session, job: EtlJob) -> None:
     integration = lock_integration(session, job.integration_id)
     if integration is not None:
         record_sync_end(session, integration, job)
+
+
+def notify_job_end(session: Session, job: EtlJob) -> None:
+    """Webhooks subscribed to job.failed / job.partial hear of it once this transaction commits."""
+    name = session.scalar(select(Integration.name).where(Integration.id == job.integration_id))
+    emit(session, job.tenant_id, JOB_FAILED if job.status == "failed" else JOB_PARTIAL, {
+        "integration_id": job.integration_id, "integration_name": name, "job_id": job.id,
+        "reason": (job.error_details or {}).get("message"), "link": f"/jobs/{job.id}"})
 
 
 def _release_unloaded_after_commit(session: Session, job_id, tenant_id: uuid.UUID) -> None:

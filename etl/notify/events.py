@@ -10,6 +10,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from etl.notify.outbox import record_deliveries
+
 log = logging.getLogger(__name__)
 
 JOB_FAILED = "job.failed"
@@ -20,9 +22,16 @@ DATA_STALE = "integration.stale"  # no successful sync for longer than the subsc
 AUDIT_DIFFERENCES = "audit.differences"  # the consistency audit found rows that differ
 
 EVENT_KINDS = (JOB_FAILED, JOB_PARTIAL, INTEGRATION_PAUSED, INTEGRATION_RECOVERED, DATA_STALE, AUDIT_DIFFERENCES)
+TEST = "webhook.test"  # what POST /notifications/webhooks/{id}/test sends; no one subscribes to it
 
 
 def emit(session: Session, tenant_id: uuid.UUID, kind: str, subject: dict) -> None:
     """Raise event `kind` for the tenant. `subject` is small JSON: ids and words, e.g.
-    {"integration_id": ..., "job_id": ..., "reason": "..."}. Placeholder until deliveries exist."""
+    {"integration_id": ..., "job_id": ..., "reason": "..."}. Every enabled webhook of the tenant
+    subscribed to `kind` gets a delivery, recorded in the caller's transaction and sent once it
+    commits (nothing is sent if it rolls back)."""
     log.info("event %s for tenant %s: %s", kind, tenant_id, subject)
+    try:
+        record_deliveries(session, tenant_id, kind, subject)
+    except Exception:  # noqa: BLE001 - a notification never fails what raised it
+        log.exception("event %s for tenant %s: its deliveries could not be recorded", kind, tenant_id)

@@ -1,5 +1,6 @@
 """Control tasks: what celery beat runs (the schedule dispatcher, the reaper, the daily deletion
-check, the daily history pruning) and the reconciliation of one integration. Thin wiring of
+check, the daily history pruning, the webhook outbox and staleness check), the reconciliation of
+one integration, and the delivery of one webhook (on the `notify` queue). Thin wiring of
 etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile and etl.ops.retention; they are routed to the
 `extract` queue (celeryconfig), so the extract / transform / load workers and one beat are all an
 operator runs. What a failure means is decided by the task base (etl.pipeline.task_base), as for
@@ -15,6 +16,8 @@ from __future__ import annotations
 import logging
 
 from etl.broker.app import app
+from etl.db import scope_to_all_tenants, session_scope
+from etl.notify import outbox, sending, stale
 from etl.ops import reaper, reconcile, retention, scheduling
 from etl.pipeline.task_base import EtlTask
 
@@ -80,3 +83,41 @@ def reconcile_integration(self, integration_id: str) -> dict | None:
     """Mark deleted the integration's rows whose ids the source no longer lists."""
     result = self.run_work(reconcile.reconcile, integration_id)
     return result.as_dict() if result is not None else None  # None: paused on a rate limit
+
+
+# --- notifications (etl/notify) ------------------------------------------------------------------
+
+
+def _across_tenants(fn, reason: str):
+    with session_scope() as session:
+        scope_to_all_tenants(session, reason)
+        return fn(session)
+
+
+@app.task(bind=True, name="etl.control.notify_outbox", **PERIODIC)
+def notify_outbox(self) -> int:
+    """Publish the webhook deliveries that are due (retries, lost publishes); prune old ones (beat: every minute)."""
+    return self.run_work(_across_tenants, outbox.publish_due, "the webhook outbox")
+
+
+@app.task(bind=True, name="etl.control.notify_stale", **PERIODIC)
+def notify_stale(self) -> int:
+    """Tell webhooks about integrations that went stale (beat: every 5 minutes)."""
+    return self.run_work(_across_tenants, stale.notify_stale, "the staleness check")
+
+
+class DeliveryTask(ControlTask):
+    abstract = True
+
+    def log_context(self, args) -> dict:
+        return {}  # a delivery is about no job; its log lines name the delivery
+
+
+# Routed to the `notify` queue (celeryconfig), which `-Q extract` workers consume. The POST's own
+# timeout (ETL_WEBHOOK_TIMEOUT, at most 30 s) is far below these limits. sending.deliver never
+# raises: a failure is recorded on the delivery and retried by its next_attempt_at.
+@app.task(bind=True, name="etl.notify.deliver", base=DeliveryTask, soft_time_limit=90, time_limit=100,
+          max_retries=0)
+def deliver(self, delivery_id: str) -> str:
+    """Send one webhook delivery, signed; record the answer."""
+    return self.run_work(sending.deliver, delivery_id)

@@ -24,6 +24,7 @@ const RawData = lazy(() => import("./pages/raw"));
 const Data = lazy(() => import("./pages/data"));
 const Queues = lazy(() => import("./pages/queues"));
 const Keys = lazy(() => import("./pages/keys"));
+const Notifications = lazy(() => import("./pages/notifications"));
 const Preferences = lazy(() => import("./pages/preferences"));
 
 export function makeQueryClient() {
@@ -55,6 +56,7 @@ function Pages() {
           <Route path="/data/*" element={<Data />} />
           <Route path="/queues/*" element={<Queues />} />
           <Route path="/keys/*" element={<Keys />} />
+          <Route path="/notifications/*" element={<Notifications />} />
           <Route path="/preferences/*" element={<Preferences />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

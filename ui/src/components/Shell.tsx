@@ -69,6 +69,7 @@ const NAV: readonly (readonly [string, string])[] = [
   ["/data", "Data"],
   ["/queues", "Queues"],
   ["/keys", "API keys"],
+  ["/notifications", "Notifications"],
   ["/preferences", "Preferences"],
 ];
 

@@ -2,7 +2,7 @@
 // hash. Copy with the Clipboard API; where that is refused (no permission, an insecure origin) the
 // text is selected for the reader to copy by hand.
 
-import { useRef, useState } from "react";
+import { useRef, useState, type ReactNode } from "react";
 
 export async function copyText(text: string, select: () => void): Promise<"copied" | "selected"> {
   try {
@@ -15,7 +15,26 @@ export async function copyText(text: string, select: () => void): Promise<"copie
   }
 }
 
-export function SecretPanel({ name, secret, onDone }: { name: string; secret: string; onDone: () => void }) {
+const KEY_NOTE =
+  "Copy it now: this is the only time it is shown. Only its hash is kept, so it cannot be shown again; if it is lost, create another key and revoke this one.";
+
+/** `title`, `note` and `label` default to a new API key's words; other secrets shown once (a webhook's
+ * signing secret) give their own. */
+export function SecretPanel({
+  name,
+  secret,
+  onDone,
+  title = `Key “${name}” created`,
+  note = KEY_NOTE,
+  label = "The new key's secret",
+}: {
+  name: string;
+  secret: string;
+  onDone: () => void;
+  title?: string;
+  note?: ReactNode;
+  label?: string;
+}) {
   const field = useRef<HTMLInputElement>(null);
   const [copy, setCopy] = useState<"idle" | "copied" | "selected">("idle");
   const select = () => {
@@ -29,15 +48,14 @@ export function SecretPanel({ name, secret, onDone }: { name: string; secret: st
       data-testid="new-key"
     >
       <h2 id="new-key-title" className="font-semibold">
-        Key “{name}” created
+        {title}
       </h2>
       <p className="mt-1 text-sm font-medium" role="note">
-        Copy it now: this is the only time it is shown. Only its hash is kept, so it cannot be shown again; if it is
-        lost, create another key and revoke this one.
+        {note}
       </p>
       <div className="mt-3 flex items-center gap-2">
         <label htmlFor="new-key-secret" className="sr-only">
-          The new key's secret
+          {label}
         </label>
         <input
           id="new-key-secret"
@@ -62,7 +80,7 @@ export function SecretPanel({ name, secret, onDone }: { name: string; secret: st
         {copy === "copied"
           ? "Copied to the clipboard."
           : copy === "selected"
-            ? "The browser did not allow copying: the key is selected, press Ctrl+C (⌘C) to copy it."
+            ? "The browser did not allow copying: the secret is selected, press Ctrl+C (⌘C) to copy it."
             : ""}
       </p>
     </section>

@@ -1,0 +1,145 @@
+"""The webhooks API's refusals and boundaries, in-process against real PostgreSQL: bad input is a
+4xx that says what to fix, a tenant sees only its own webhooks (row-level security too), the secret
+is shown on create and rotate only."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from etl.db import get_sessionmaker, scope_to_tenant
+from etl.models import WebhookSubscription
+
+HOOKS = "/api/v1/notifications/webhooks"
+
+
+def auth(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def body(**fields) -> dict:
+    return {"name": f"hook-{uuid.uuid4().hex[:6]}", "url": "http://127.0.0.1:9/hook", "events": ["job.failed"],
+            **fields}
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"url": "http://127.0.0.2/hook"}, "loopback address"),
+    ({"url": "http://10.0.0.5/hook"}, "private address"),
+    ({"url": "http://169.254.169.254/latest/meta-data"}, "link-local address"),
+    ({"url": "ftp://127.0.0.1/hook"}, "must start with https://"),
+    ({"url": "http://user:pw@127.0.0.1/hook"}, "user name or password"),
+    ({"url": "http://no-such-host.invalid/hook"}, "does not resolve"),
+    ({"events": ["job.exploded"]}, "unknown event 'job.exploded'; events are job.failed"),
+    ({"events": ["integration.stale"]}, "needs stale_after_minutes"),
+])
+def test_bad_input_is_refused_in_words(api_client, make_tenant, fields, words):
+    _, key = make_tenant()
+    r = api_client.post(HOOKS, headers=auth(key), json=body(**fields))
+    assert r.status_code == 422, r.text
+    assert words in r.json()["detail"], r.json()
+    assert "pw" not in r.text
+
+
+def test_too_many_webhooks_is_a_409_naming_the_setting(api_client, make_tenant, settings_env):
+    settings_env(ETL_MAX_WEBHOOKS_PER_TENANT="1")
+    _, key = make_tenant()
+    assert api_client.post(HOOKS, headers=auth(key), json=body()).status_code == 201
+    r = api_client.post(HOOKS, headers=auth(key), json=body())
+    assert r.status_code == 409 and "ETL_MAX_WEBHOOKS_PER_TENANT = 1" in r.json()["detail"]
+
+
+def test_the_secret_is_shown_on_create_and_rotate_only(api_client, make_tenant):
+    _, key = make_tenant()
+    created = api_client.post(HOOKS, headers=auth(key), json=body(format="slack")).json()
+    rotated = api_client.post(f"{HOOKS}/{created['id']}/rotate-secret", headers=auth(key)).json()
+    assert rotated["secret"] != created["secret"] and rotated["secret"].startswith("whsec_")
+    for answer in (api_client.get(HOOKS, headers=auth(key)), api_client.get(f"{HOOKS}/{created['id']}", headers=auth(key))):
+        assert answer.status_code == 200 and "whsec_" not in answer.text
+
+    patched = api_client.patch(f"{HOOKS}/{created['id']}", headers=auth(key),
+                               json={"events": ["job.failed", "integration.stale"], "stale_after_minutes": 30})
+    assert patched.status_code == 200 and patched.json()["stale_after_minutes"] == 30
+    refused = api_client.patch(f"{HOOKS}/{created['id']}", headers=auth(key), json={"stale_after_minutes": None})
+    assert refused.status_code == 422 and "needs stale_after_minutes" in refused.json()["detail"]
+    assert api_client.delete(f"{HOOKS}/{created['id']}", headers=auth(key)).status_code == 200
+    assert api_client.get(f"{HOOKS}/{created['id']}", headers=auth(key)).status_code == 404
+
+
+def test_a_tenant_never_sees_another_tenants_webhooks(api_client, make_tenant):
+    _, key_a = make_tenant()
+    tenant_b, key_b = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key_a), json=body()).json()
+    assert api_client.get(HOOKS, headers=auth(key_b)).json() == []
+    for method, path in (("GET", ""), ("GET", "/deliveries"), ("PATCH", ""), ("DELETE", ""), ("POST", "/test"),
+                         ("POST", "/rotate-secret")):
+        r = api_client.request(method, f"{HOOKS}/{hook['id']}{path}", headers=auth(key_b),
+                               json={"enabled": False} if method == "PATCH" else None)
+        assert r.status_code == 404, (method, path, r.text)
+    # Row-level security, not only the routes' filters: tenant B's scope sees none of A's rows.
+    with get_sessionmaker()() as s:
+        scope_to_tenant(s, tenant_b)
+        assert s.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+def test_a_read_only_key_reads_but_cannot_subscribe(api_client, make_tenant):
+    from etl.tenancy.keys import issue_api_key
+    from tests.scopes import session_scope
+
+    tenant_id, _ = make_tenant()
+    with session_scope() as s:
+        reader = issue_api_key(s, tenant_id, name="dash", scopes=["read"]).secret
+    assert api_client.get(HOOKS, headers=auth(reader)).status_code == 200
+    assert api_client.post(HOOKS, headers=auth(reader), json=body()).status_code == 403
+
+
+def test_one_test_at_a_time_and_none_to_a_disabled_webhook(api_client, make_tenant):
+    _, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body()).json()
+    first = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert first.status_code == 202 and first.json()["status"] == "pending"  # no worker here: it stays pending
+    again = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert again.status_code == 429 and "still on its way" in again.json()["detail"]
+    listed = api_client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=auth(key)).json()
+    assert [d["id"] for d in listed] == [first.json()["id"]]
+
+    api_client.patch(f"{HOOKS}/{hook['id']}", headers=auth(key), json={"enabled": False})
+    refused = api_client.post(f"{HOOKS}/{hook['id']}/test", headers=auth(key))
+    assert refused.status_code == 422 and "disabled" in refused.json()["detail"]
+
+
+def test_a_signing_secret_is_masked_in_any_log_line():
+    from etl.logs import redact
+    from etl.notify.secrets import new_secret
+
+    secret, _ = new_secret()
+    assert redact(f"oops: {secret} leaked") == "oops: whsec_*** leaked"
+
+
+def test_emit_records_in_the_callers_transaction_and_never_raises(api_client, make_tenant, caplog):
+    from sqlalchemy import text
+
+    from etl.notify import events
+    from etl.notify.outbox import PENDING
+    from tests.scopes import session_scope
+
+    tenant_id, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(events=["job.failed"])).json()
+    count = text("SELECT count(*) FROM webhook_deliveries WHERE subscription_id = :id")
+    with session_scope() as s:
+        events.emit(s, tenant_id, events.JOB_FAILED, {"job_id": "j"})
+        events.emit(s, tenant_id, events.JOB_PARTIAL, {"job_id": "j"})  # not subscribed
+        assert s.scalar(count, {"id": hook["id"]}) == 1
+        assert len(s.info[PENDING]) == 1  # published only once the transaction commits
+        s.rollback()  # the caller's failure takes the delivery with it
+        assert s.scalar(count, {"id": hook["id"]}) == 0
+
+    with session_scope() as s:
+        try:
+            s.execute(text("SELECT 1/0"))
+        except Exception:  # noqa: BLE001 - the caller's transaction is now aborted
+            pass
+        events.emit(s, tenant_id, events.JOB_FAILED, {"job_id": "j"})  # logs, does not raise
+        s.rollback()
+    assert "its deliveries could not be recorded" in caplog.text
+    assert f"event job.failed for tenant {tenant_id}: {{'job_id': 'j'}}" in caplog.text
