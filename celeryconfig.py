@@ -74,6 +74,8 @@ beat_schedule = {
     "reap-stalled-jobs": {"task": "etl.control.reap", "schedule": 60.0, "options": {"expires": 55}},
     "reconcile-deletions": {"task": "etl.control.reconcile_due", "schedule": 3600.0, "options": {"expires": 3300}},
     "prune-history": {"task": "etl.control.prune_history", "schedule": 86400.0, "options": {"expires": 82800}},
+    # hourly tick; each integration is audited once per ETL_AUDIT_INTERVAL_HOURS (etl/ops/audit_runs.py)
+    "audit-consistency": {"task": "etl.control.audit_due", "schedule": 3600.0, "options": {"expires": 3300}},
 }
 # Tasks publish their successors after commit; a duplicate delivery is detected by the batch's
 # checkpoint, so there is nothing to gain from Celery's own result tracking.
