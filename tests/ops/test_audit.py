@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, text, update
 
 from etl.models import ConsistencyAudit, Integration, RawExtractionData, WorkItem, WorkItemTransition
 from etl.ops import audit_runs
+from tests.cli.test_cli import etl
 from tests.scopes import session_scope
 from tests.waiting import run_sync, wait_for_job
 
@@ -165,3 +166,24 @@ def _wait_finished(audit_id, timeout: float = 60) -> None:
             return
         assert time.monotonic() < deadline, f"audit {audit_id} not finished in {timeout}s"
         time.sleep(0.2)
+
+
+def test_etl_audit_reports_and_repairs_from_the_command_line(jira_integration):
+    tenant_id, _, integration_id, _ = jira_integration(issues=10)
+    assert run_sync(tenant_id, integration_id).status == "succeeded"
+    with session_scope() as s:
+        target = s.scalar(select(WorkItem.external_id).where(WorkItem.integration_id == integration_id)
+                          .order_by(WorkItem.external_id).limit(1))
+        s.execute(update(WorkItem).where(WorkItem.integration_id == integration_id, WorkItem.external_id == target)
+                  .values(labels=["tampered"]))
+
+    code, out, _ = etl("audit", str(integration_id), "--full", "--repair")
+    assert code == 0, out
+    [found] = out["audits"]
+    assert (found["differences"], found["full"], differing(found, "jira_issue")) == (1, True, {target: ["labels"]})
+    assert wait_for_job(uuid.UUID(found["repaired_job_id"])).status == "succeeded"
+    code, out, _ = etl("audit", str(integration_id))
+    assert code == 0 and out["audits"][0]["differences"] == 0
+
+    code, out, _ = etl("audit", str(uuid.uuid4()))
+    assert code == 1 and "etl integrations list" in out["error"]
