@@ -4,6 +4,7 @@ Corruptions are made the way they happen: a final row changed behind the pipelin
 object changed, a final row lost, a raw object lost."""
 from __future__ import annotations
 
+import subprocess
 import time
 import uuid
 
@@ -11,8 +12,8 @@ import pytest
 from sqlalchemy import delete, func, select, text, update
 
 from etl.models import ConsistencyAudit, Integration, RawExtractionData, WorkItem, WorkItemTransition
-from etl.ops import audit_runs
-from tests.cli.test_cli import etl
+from etl.ops import audit_runs, tasks
+from tests.cli.test_cli import etl, etl_command
 from tests.scopes import session_scope
 from tests.waiting import run_sync, wait_for_job
 
@@ -156,6 +157,32 @@ def test_an_audit_of_another_tenants_integration_is_not_found(jira_integration, 
     assert api_client.get(f"/api/v1/integrations/{uuid.uuid4()}/audit", headers=headers).status_code == 404
 
 
+def test_one_audit_at_a_time_and_a_failed_one_says_why(jira_integration, api_client, monkeypatch):
+    _, key, integration_id, _ = jira_integration(issues=1)
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"/api/v1/integrations/{integration_id}/audit"
+    with session_scope() as s:
+        audit_id = audit_runs.request_audit(s, s.get(Integration, integration_id), "api").id  # not published
+    r = api_client.post(url, json={"full": True}, headers=headers)
+    assert r.status_code == 409 and str(audit_id) in r.json()["detail"]
+    assert api_client.get(url, headers=headers).json()["status"] == "queued"
+
+    def broken(*args):
+        raise ValueError("the audit broke")
+
+    task = tasks.audit._get_current_object()
+    task.push_request(id="t-audit", args=(str(integration_id), str(audit_id)), kwargs={}, retries=0,
+                      delivery_info={"routing_key": "extract"})
+    monkeypatch.setattr(tasks.audit_runs, "run_audit", broken)
+    try:
+        with pytest.raises(ValueError):
+            task.run(str(integration_id), str(audit_id))
+    finally:
+        task.pop_request()
+    latest = api_client.get(url, headers=headers).json()
+    assert latest["status"] == "failed" and latest["error"] and latest["finished_at"], latest
+
+
 def _wait_finished(audit_id, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -182,8 +209,11 @@ def test_etl_audit_reports_and_repairs_from_the_command_line(jira_integration):
     [found] = out["audits"]
     assert (found["differences"], found["full"], differing(found, "jira_issue")) == (1, True, {target: ["labels"]})
     assert wait_for_job(uuid.UUID(found["repaired_job_id"])).status == "succeeded"
-    code, out, _ = etl("audit", str(integration_id))
-    assert code == 0 and out["audits"][0]["differences"] == 0
+    shown = subprocess.run([*etl_command(), "audit", str(integration_id)], capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+    assert shown.returncode == 0, shown.stderr
+    assert "0 difference(s), sampled (200 per entity type) audit" in shown.stdout
+    assert "jira_issue -> work_items: raw objects 10 completed; 10 rows; 10 compared" in shown.stdout
 
     code, out, _ = etl("audit", str(uuid.uuid4()))
     assert code == 1 and "etl integrations list" in out["error"]
