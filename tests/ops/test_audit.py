@@ -11,6 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
+from etl.broker.app import app
 from etl.models import ConsistencyAudit, Integration, RawExtractionData, WorkItem, WorkItemTransition
 from etl.ops import audit_runs, tasks
 from tests.cli.test_cli import etl, etl_command
@@ -132,6 +133,7 @@ def test_the_daily_check_audits_each_synced_integration_once_and_the_last_audits
     assert run_sync(tenant_id, integration_id).status == "succeeded"
     _, _, never_synced, _ = jira_integration(issues=5)
 
+    assert app.conf.beat_schedule["audit-consistency"]["task"] == tasks.audit_due.name
     asked = dict(audit_runs.request_due())
     assert integration_id in asked and never_synced not in asked
     assert integration_id not in dict(audit_runs.request_due()), "not asked again while under way"
