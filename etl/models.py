@@ -520,7 +520,12 @@ class ConsistencyAudit(Base):
     the audit itself; the last ETL_AUDIT_KEEP per integration are kept."""
 
     __tablename__ = "consistency_audits"
-    __table_args__ = (Index("ix_consistency_audits_integration", "integration_id", "requested_at"),)
+    __table_args__ = (
+        Index("ix_consistency_audits_integration", "integration_id", "requested_at"),
+        # One audit under way per integration, whoever asks (etl.ops.audit_runs.request_audit).
+        Index("uq_consistency_audits_under_way", "integration_id", unique=True,
+              postgresql_where=text("finished_at IS NULL")),
+    )
     id: Mapped[uuid.UUID] = _uuid_pk()
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
     integration_id: Mapped[uuid.UUID] = _integration_fk()

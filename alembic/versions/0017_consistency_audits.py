@@ -40,6 +40,8 @@ def upgrade() -> None:
         sa.Column("error", sa.Text()),
     )
     op.create_index("ix_consistency_audits_integration", "consistency_audits", ["integration_id", "requested_at"])
+    op.create_index("uq_consistency_audits_under_way", "consistency_audits", ["integration_id"], unique=True,
+                    postgresql_where=sa.text("finished_at IS NULL"))
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON consistency_audits TO {APP_ROLE}, {SYSTEM_ROLE}")
     op.execute("ALTER TABLE consistency_audits ENABLE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY tenant_isolation ON consistency_audits TO {APP_ROLE} "
@@ -48,4 +50,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("consistency_audits")  # its index and policies go with it
+    op.drop_table("consistency_audits")  # its indexes and policies go with it

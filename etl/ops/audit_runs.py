@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from etl.broker.publish import BROKER_UNREACHABLE, publish_audit
@@ -52,16 +53,25 @@ def _under_way(at: datetime):
 
 def request_audit(session: Session, integration: Integration, trigger: str, full: bool = False,
                   repair: bool = False) -> ConsistencyAudit:
-    """Record an audit to run (one at a time per integration). The caller commits, then publishes."""
-    under_way = session.scalar(select(ConsistencyAudit.id).where(
-        ConsistencyAudit.integration_id == integration.id, _under_way(now())))
-    if under_way is not None:
-        raise AuditUnderWay(f"integration {integration.id} has an audit under way ({under_way}); "
-                            f"GET /api/v1/integrations/{integration.id}/audit shows it")
+    """Record an audit to run. The caller commits, then publishes. One at a time per integration
+    (a unique index, so two callers at once cannot both slip in): an audit still unfinished a
+    REQUEST_LEASE after it was asked for is taken for lost and closed with that reason first."""
+    at = now()
+    session.execute(update(ConsistencyAudit).where(
+        ConsistencyAudit.integration_id == integration.id, ConsistencyAudit.finished_at.is_(None),
+        ConsistencyAudit.requested_at <= at - REQUEST_LEASE,
+    ).values(error=f"lost: not finished within {REQUEST_LEASE} of being asked for", finished_at=at))
     audit = ConsistencyAudit(tenant_id=integration.tenant_id, integration_id=integration.id, trigger=trigger,
                              full=full, repair=repair)
-    session.add(audit)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(audit)
+            session.flush()
+    except IntegrityError:
+        under_way = session.scalar(select(ConsistencyAudit.id).where(
+            ConsistencyAudit.integration_id == integration.id, ConsistencyAudit.finished_at.is_(None)))
+        raise AuditUnderWay(f"integration {integration.id} has an audit under way ({under_way}); "
+                            f"GET /api/v1/integrations/{integration.id}/audit shows it") from None
     return audit
 
 
@@ -213,7 +223,12 @@ def request_due(at: datetime | None = None) -> list[tuple[uuid.UUID, uuid.UUID]]
             select(Integration)
             .where(Integration.enabled.is_(True), Integration.last_sync_at.is_not(None), ~recent)
             .order_by(Integration.id).limit(DUE_LIMIT).with_for_update(skip_locked=True)))
-        audits = [(integration.id, request_audit(session, integration, "schedule").id) for integration in due]
+        audits = []
+        for integration in due:
+            try:
+                audits.append((integration.id, request_audit(session, integration, "schedule").id))
+            except AuditUnderWay:  # asked for through the API or the CLI meanwhile
+                continue
     for integration_id, audit_id in audits:
         try:
             publish_audit(integration_id, audit_id)

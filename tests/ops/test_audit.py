@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -183,6 +184,14 @@ def test_one_audit_at_a_time_and_a_failed_one_says_why(jira_integration, api_cli
         task.pop_request()
     latest = api_client.get(url, headers=headers).json()
     assert latest["status"] == "failed" and latest["error"] and latest["finished_at"], latest
+
+    # an audit asked for long ago and never finished (its message lost) does not block the next one
+    with session_scope() as s:
+        lost = audit_runs.request_audit(s, s.get(Integration, integration_id), "schedule")
+        lost.requested_at = audit_runs.now() - audit_runs.REQUEST_LEASE - timedelta(minutes=1)
+    assert api_client.post(url, json={}, headers=headers).status_code == 202
+    with session_scope() as s:
+        assert s.get(ConsistencyAudit, lost.id).error.startswith("lost: not finished within")
 
 
 def _wait_finished(audit_id, timeout: float = 60) -> None:
