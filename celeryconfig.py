@@ -82,6 +82,8 @@ beat_schedule = {
     # Webhooks: re-send due deliveries (retries, lost publishes) and tell staleness (etl/notify).
     "notify-outbox": {"task": "etl.control.notify_outbox", "schedule": 60.0, "options": {"expires": 55}},
     "notify-stale": {"task": "etl.control.notify_stale", "schedule": 300.0, "options": {"expires": 280}},
+    # hourly tick; each integration is audited once per ETL_AUDIT_INTERVAL_HOURS (etl/ops/audit_runs.py)
+    "audit-consistency": {"task": "etl.control.audit_due", "schedule": 3600.0, "options": {"expires": 3300}},
 }
 # Tasks publish their successors after commit; a duplicate delivery is detected by the batch's
 # checkpoint, so there is nothing to gain from Celery's own result tracking.

@@ -14,6 +14,7 @@ from api.errors import answer_domain_errors
 from api.request_log import RequestLog, setup_api_logging
 from api.routers import (
     api_keys,
+    audits,
     auth,
     console,
     docs,
@@ -79,7 +80,8 @@ app.include_router(health.router)
 app.include_router(metrics.router)
 app.include_router(docs.router)
 MAPPINGS = (wit_hierarchies, wits, wit_mappings, statuses, status_mappings, workflows, unmapped)
-for module in (pipeline, jobs, events, overview, queues, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS):
+for module in (pipeline, jobs, events, overview, queues, integrations, work_items, pull_requests, api_keys, auth, tenants, *MAPPINGS,
+               audits):
     app.include_router(module.router, prefix=API_PREFIX)
 app.include_router(raw_data.router, prefix=API_PREFIX)
 app.include_router(notifications.router, prefix=API_PREFIX)

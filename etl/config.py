@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # Refuse to mark more than this share of an integration's live rows deleted in one run (a
     # lost permission looks like a mass deletion); set 1 to allow anything.
     reconcile_max_delete_ratio: float = 0.5
+    # Consistency audit (etl.ops.audit): raw objects re-transformed per entity type when not --full,
+    # how often the daily check audits each integration, and how many audits are kept per integration.
+    audit_sample_size: int = Field(200, ge=1, le=100_000)
+    audit_interval_hours: float = Field(24.0, gt=0)
+    audit_keep: int = Field(30, ge=1, le=1000)
     # History (etl.ops.retention, daily): task runs and batches of jobs ended this long ago are
     # deleted; the job rows themselves (status, counters, error) are kept for job_retention_days.
     history_retention_days: int = Field(30, ge=1)

@@ -579,3 +579,31 @@ class WebhookStaleNotice(Base):
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
     stale_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     notified_at: Mapped[datetime] = _created_at()
+# --- consistency audits (issue 14, etl.ops.audit) ---------------------------------------------
+
+
+class ConsistencyAudit(Base):
+    """One audit of an integration: whether its final rows are what its raw objects give today.
+    The row is written when the audit is asked for (API, CLI, the daily check) and filled in by
+    the audit itself; the last ETL_AUDIT_KEEP per integration are kept."""
+
+    __tablename__ = "consistency_audits"
+    __table_args__ = (
+        Index("ix_consistency_audits_integration", "integration_id", "requested_at"),
+        # One audit under way per integration, whoever asks (etl.ops.audit_runs.request_audit).
+        Index("uq_consistency_audits_under_way", "integration_id", unique=True,
+              postgresql_where=text("finished_at IS NULL")),
+    )
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
+    integration_id: Mapped[uuid.UUID] = _integration_fk()
+    trigger: Mapped[str] = mapped_column(Text, nullable=False)  # api | cli | schedule
+    full: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # every raw object, not a sample
+    repair: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    differences: Mapped[int | None] = mapped_column(Integer)  # differing rows + orphans both ways
+    summary: Mapped[dict | None] = mapped_column(JSONB)  # per entity type; every id list capped
+    repaired_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # the reprocess it started
+    error: Mapped[str | None] = mapped_column(Text)  # why it did not finish

@@ -19,6 +19,7 @@ LOAD_TASK = "etl.load.batch"
 RECONCILE_TASK = "etl.control.reconcile"
 DELIVER_TASK = "etl.notify.deliver"
 NOTIFY_QUEUE = "notify"
+AUDIT_TASK = "etl.control.audit"
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +81,8 @@ def revoke_tasks(job_id, batch_ids: list[int]) -> None:
     ids = [stage_task_id(str(job_id), stage, batch_id) for batch_id in batch_ids for stage in STAGES]
     for start in range(0, len(ids), REVOKE_CHUNK):
         app.control.revoke(ids[start:start + REVOKE_CHUNK])
+
+
+def publish_audit(integration_id, audit_id, *, fail_fast: bool = False) -> None:
+    """Run a recorded consistency audit (etl.ops.audit); raises BROKER_UNREACHABLE when it cannot."""
+    app.send_task(AUDIT_TASK, args=(str(integration_id), str(audit_id)), **_policy(fail_fast))

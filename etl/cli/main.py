@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 
 from etl import logs
+from etl.cli.audit import audit
 from etl.cli.db import db
 from etl.cli.demo import demo_command
 from etl.cli.doctor import doctor
@@ -65,7 +66,8 @@ def cli(ctx: click.Context, as_json: bool) -> None:
 
 
 # The command groups, one module each (etl/cli/*.py); `etl --help` lists them sorted by name.
-for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command, doctor, notifications):
+for command in (db, tenants, keys, integrations, sync, jobs, fake_sources, demo_command, doctor, notifications,
+                audit):
     cli.add_command(command)
 
 

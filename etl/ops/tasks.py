@@ -1,7 +1,8 @@
 """Control tasks: what celery beat runs (the schedule dispatcher, the reaper, the daily deletion
-check, the daily history pruning, the webhook outbox and staleness check), the reconciliation of
-one integration, and the delivery of one webhook (on the `notify` queue). Thin wiring of
-etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile and etl.ops.retention; they are routed to the
+check, the daily history pruning, the webhook outbox and staleness check, the hourly audit check),
+the reconciliation or consistency audit of one integration, and the delivery of one webhook (on the
+`notify` queue). Thin wiring of etl.ops.scheduling, etl.ops.reaper, etl.ops.reconcile,
+etl.ops.retention, etl.ops.audit_runs and etl.notify; they are routed to the
 `extract` queue (celeryconfig), so the extract / transform / load workers and one beat are all an
 operator runs. What a failure means is decided by the task base (etl.pipeline.task_base), as for
 the stage tasks.
@@ -18,7 +19,7 @@ import logging
 from etl.broker.app import app
 from etl.db import scope_to_all_tenants, session_scope
 from etl.notify import outbox, sending, stale
-from etl.ops import reaper, reconcile, retention, scheduling
+from etl.ops import audit_runs, reaper, reconcile, retention, scheduling
 from etl.pipeline.task_base import EtlTask
 
 log = logging.getLogger(__name__)
@@ -121,3 +122,33 @@ class DeliveryTask(ControlTask):
 def deliver(self, delivery_id: str) -> str:
     """Send one webhook delivery, signed; record the answer."""
     return self.run_work(sending.deliver, delivery_id)
+
+
+# --- the consistency audit (etl.ops.audit, etl.ops.audit_runs) -------------------------------------
+
+
+class AuditTask(ControlTask):
+    """A failed audit ends its recorded row with the reason, for GET /integrations/{id}/audit."""
+
+    abstract = True
+
+    def _fail(self, message: str, **details) -> None:
+        super()._fail(message, **details)
+        with session_scope() as session:
+            scope_to_all_tenants(session, "a failed audit task records its reason on its audit")
+            audit_runs.record_error(session, self.request.args[1], message)
+
+
+@app.task(bind=True, name="etl.control.audit_due", **PERIODIC)
+def audit_due(self) -> list[str]:
+    """Audit every integration not audited for ETL_AUDIT_INTERVAL_HOURS (beat: hourly)."""
+    return [str(audit_id) for _, audit_id in self.run_work(audit_runs.request_due)]
+
+
+# A full audit re-transforms every raw object of the integration: minutes for a large one, still
+# well under RabbitMQ's consumer_timeout. A database outage retries it (ETL_MAX_RETRIES).
+@app.task(bind=True, name="etl.control.audit", base=AuditTask, soft_time_limit=900, time_limit=960)
+def audit(self, integration_id: str, audit_id: str) -> dict | None:
+    """Run a recorded consistency audit of one integration (and its repair, if asked)."""
+    result = self.run_work(audit_runs.run_audit, integration_id, audit_id)
+    return {"audit_id": audit_id, "differences": result["differences"]} if result is not None else None

@@ -28,10 +28,16 @@ def columns(spec: LoadSpec) -> list[str]:
     return [c.name for c in spec.table.columns if c.name not in SKIP_COLUMNS and c.name not in spec.derived]
 
 
+def recordset_columns(spec: LoadSpec) -> str:
+    """The column definitions jsonb_to_recordset reads staged rows with: the table's own types, so
+    a staged value is cast exactly as the load casts it (the consistency audit reads with it too)."""
+    dialect = postgresql.dialect()
+    return ", ".join(f"{c} {spec.table.c[c].type.compile(dialect=dialect)}" for c in columns(spec))
+
+
 def upsert_sql(spec: LoadSpec) -> str:
     cols = columns(spec)
-    dialect = postgresql.dialect()
-    defs = ", ".join(f"{c} {spec.table.c[c].type.compile(dialect=dialect)}" for c in cols)
+    defs = recordset_columns(spec)
     updatable = [c for c in cols if c not in spec.key]
     names = ", ".join(cols)
     stamp = ", loaded_at = now()" if "loaded_at" in spec.table.c else ""

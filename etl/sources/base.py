@@ -271,6 +271,9 @@ class LoadSpec:
     # Child rows replace the parent's set: rows of a loaded parent that are no longer staged go.
     parent: tuple[str, str, str] | None = None  # (parent staged table, parent key column, our fk column)
     derived: tuple[str, ...] = ()  # columns computed after the load (after_load), never staged
+    # The raw entity type one object of which is one row here, with the same external_id (what the
+    # consistency audit pairs, etl.ops.audit); None for child rows derived from a parent's object.
+    entity_type: str | None = None
 
     @property
     def name(self) -> str:

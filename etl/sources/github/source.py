@@ -67,10 +67,10 @@ class GitHubSource(Source):
     entity_types = (PULL, REVIEW, COMMIT)
     stream_specs = STREAMS
     load_specs = [
-        LoadSpec(PullRequest.__table__, KEY,
+        LoadSpec(PullRequest.__table__, KEY, entity_type=PULL,
                  derived=("review_count", "first_review_at", "time_to_first_review_seconds")),
-        LoadSpec(PrReview.__table__, KEY),
-        LoadSpec(PrCommit.__table__, KEY),
+        LoadSpec(PrReview.__table__, KEY, entity_type=REVIEW),
+        LoadSpec(PrCommit.__table__, KEY, entity_type=COMMIT),
     ]
 
     def streams(self, integration, entity_types: list[str] | None) -> list[str]:

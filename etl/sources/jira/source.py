@@ -42,7 +42,7 @@ class JiraSource(Source):
     entity_types = (ISSUE,)
     stream_specs = STREAMS
     load_specs = [
-        LoadSpec(WorkItem.__table__, ("tenant_id", "integration_id", "external_id")),
+        LoadSpec(WorkItem.__table__, ("tenant_id", "integration_id", "external_id"), entity_type=ISSUE),
         LoadSpec(WorkItemTransition.__table__, ("tenant_id", "integration_id", "external_id"),
                  parent=("work_items", "external_id", "work_item_external_id")),
     ]
