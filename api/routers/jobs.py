@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.deps import PageDep, ReadSessionDep, SessionDep, TenantId, UtcDateTime, paginate
 from api.schemas.common import Message, Page
 from api.schemas.jobs import Job, JobConflict, JobCounters, JobDetail, JobStatus, RetryResponse, TaskRun
 from etl.db import get_sessionmaker, scope_to_tenant
@@ -39,7 +39,7 @@ router = APIRouter(prefix="/etl/jobs", tags=["jobs"])
                                                       "after `since`"}},
 )
 def list_jobs(
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     page: PageDep,
     status: Annotated[list[JobStatus] | None, Query(
