@@ -159,7 +159,8 @@ def get_read_session(principal: PrincipalDep) -> Iterator[Session]:
 
 def _read_database_unavailable(exc: Exception) -> HTTPException:
     """What the caller may read: no address or driver text (the log has it)."""
-    log.warning("read session failed: %s", str(getattr(exc, "orig", exc)).strip().splitlines()[:1])
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    log.warning("read session failed: %s", said.splitlines()[0] if said else exc.__class__.__name__)
     if has_read_replica():
         message = ("the read replica (ETL_DATABASE_READ_URL) is unavailable, so this read cannot be answered now; "
                    "writes, job details and integrations still work on the primary. Try again shortly; an operator "

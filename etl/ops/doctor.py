@@ -161,7 +161,7 @@ def check_read_replica() -> list[Check]:
                                      "if it is not the primary itself, nothing replicates to it and reads are wrong")]
     try:
         behind = _read_one(settings.database_url, text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :lsn)"),
-                           {"lsn": replayed}).scalar() if replayed else None
+                           {"lsn": replayed})[0] if replayed else None
     except sa_exc.SQLAlchemyError:
         behind = None  # the primary's own check above says why
     return [_replica_lag_check(url, behind, since_replay)]
