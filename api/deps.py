@@ -142,12 +142,17 @@ def admin_principal(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(admin_principal)]
 
 
-def get_read_session(principal: PrincipalDep) -> Iterator[Session]:
-    """A session on the read replica (ETL_DATABASE_READ_URL; the primary when unset) for routes
-    that only read and need not see a write made a moment ago: it may lag the primary by the
-    replica's replay delay (README "Read replica"). The caller is authenticated on the primary
-    first (PrincipalDep); this session is scoped to its tenant the same way (row-level security).
-    An unreachable database answers 503 in words, not 500."""
+def get_read_session(principal: PrincipalDep, primary: SessionDep) -> Iterator[Session]:
+    """A session on the read replica (ETL_DATABASE_READ_URL) for routes that only read and need
+    not see a write made a moment ago: it may lag the primary by the replica's replay delay (README
+    "Read replica"). The caller is authenticated on the primary first (PrincipalDep); this session
+    is scoped to its tenant the same way (row-level security). An unreachable replica answers 503
+    in words, not 500. Without a replica: the request's own primary session, as before (a second
+    connection from the same pool per request could starve the pool)."""
+    if not has_read_replica():
+        yield primary
+        return
+    primary.rollback()  # authenticated: give the primary's connection back while the replica answers
     with get_read_sessionmaker()() as session:
         scope_to_tenant(session, principal.tenant_id)
         try:
@@ -160,14 +165,11 @@ def get_read_session(principal: PrincipalDep) -> Iterator[Session]:
 def _read_database_unavailable(exc: Exception) -> HTTPException:
     """What the caller may read: no address or driver text (the log has it)."""
     said = str(getattr(exc, "orig", None) or exc).strip()
-    log.warning("read session failed: %s", said.splitlines()[0] if said else exc.__class__.__name__)
-    if has_read_replica():
-        message = ("the read replica (ETL_DATABASE_READ_URL) is unavailable, so this read cannot be answered now; "
-                   "writes, job details and integrations still work on the primary. Try again shortly; an operator "
-                   "restarts the replica, or unsets ETL_DATABASE_READ_URL to read from the primary")
-    else:
-        message = "the database is unavailable, so this read cannot be answered now; try again shortly"
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, message, headers={"Retry-After": "5"})
+    log.warning("read replica unavailable: %s", said.splitlines()[0] if said else exc.__class__.__name__)
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, (
+        "the read replica (ETL_DATABASE_READ_URL) is unavailable, so this read cannot be answered now; writes, "
+        "job details and integrations still work on the primary. Try again shortly; an operator restarts the "
+        "replica, or unsets ETL_DATABASE_READ_URL to read from the primary"), headers={"Retry-After": "5"})
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
