@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -14,12 +15,15 @@ from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from api import limits
 from api.request_log import note_tenant
-from etl.db import get_sessionmaker, scope_to_tenant
+from etl.db import get_read_sessionmaker, get_sessionmaker, has_read_replica, scope_to_tenant
 from etl.tenancy.keys import READ_WRITE, SCOPE_WRITE, InvalidJwt, authenticate, authenticate_jwt, looks_like_jwt
+
+log = logging.getLogger(__name__)
 
 
 def get_session() -> Iterator[Session]:
@@ -136,6 +140,39 @@ def admin_principal(principal: PrincipalDep) -> Principal:
 
 
 AdminDep = Annotated[Principal, Depends(admin_principal)]
+
+
+def get_read_session(principal: PrincipalDep, primary: SessionDep) -> Iterator[Session]:
+    """A session on the read replica (ETL_DATABASE_READ_URL) for routes that only read and need
+    not see a write made a moment ago: it may lag the primary by the replica's replay delay (README
+    "Read replica"). The caller is authenticated on the primary first (PrincipalDep); this session
+    is scoped to its tenant the same way (row-level security). An unreachable replica answers 503
+    in words, not 500. Without a replica: the request's own primary session, as before (a second
+    connection from the same pool per request could starve the pool)."""
+    if not has_read_replica():
+        yield primary
+        return
+    primary.rollback()  # authenticated: give the primary's connection back while the replica answers
+    with get_read_sessionmaker()() as session:
+        scope_to_tenant(session, principal.tenant_id)
+        try:
+            session.connection()  # connect now: a replica that is down answers before the route runs
+            yield session
+        except (OperationalError, InterfaceError) as exc:
+            raise _read_database_unavailable(exc) from None
+
+
+def _read_database_unavailable(exc: Exception) -> HTTPException:
+    """What the caller may read: no address or driver text (the log has it)."""
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    log.warning("read replica unavailable: %s", said.splitlines()[0] if said else exc.__class__.__name__)
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, (
+        "the read replica (ETL_DATABASE_READ_URL) is unavailable, so this read cannot be answered now; writes, "
+        "job details and integrations still work on the primary. Try again shortly; an operator restarts the "
+        "replica, or unsets ETL_DATABASE_READ_URL to read from the primary"), headers={"Retry-After": "5"})
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
 def _to_utc(value: datetime | None) -> datetime | None:

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
 
     environment: str = Field("development", description="development | production")
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/pulse"
+    # A streaming replica of database_url for the API's read-only routes (README "Read replica").
+    # Unset: every read goes to the primary. What it serves lags the primary by the replay delay.
+    database_read_url: str | None = None
     broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
     broker_folder: str = ".pulse-demo/broker"  # only for broker_url=filesystem:// (the demo)
     # Logs (etl/logs.py): `text` for people, `json` for one object per line (a log shipper). The
@@ -145,11 +148,18 @@ class Settings(BaseSettings):
             return None if not value else value.upper() if value.upper() in LOG_LEVELS else value.lower()
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_read_url", mode="before")
     @classmethod
-    def _explicit_driver(cls, value: str) -> str:
+    def _empty_read_url_is_unset(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url", "database_read_url")
+    @classmethod
+    def _explicit_driver(cls, value: str | None) -> str | None:
         """A bare postgresql:// URL (what psql and the demo print) means psycopg2, the driver we
         install: SQLAlchemy 2.1 would otherwise pick psycopg 3, which is not installed."""
+        if value is None:
+            return None
         scheme, sep, rest = value.partition("://")
         if sep and scheme in ("postgresql", "postgres"):
             return f"postgresql+psycopg2://{rest}"
@@ -186,6 +196,7 @@ class Settings(BaseSettings):
                 )
             # docker-compose.yml builds both URLs from these .env variables
             for variable, url, compose in (("ETL_DATABASE_URL", self.database_url, "POSTGRES_PASSWORD"),
+                                           ("ETL_DATABASE_READ_URL", self.database_read_url or "", "POSTGRES_PASSWORD"),
                                            ("ETL_BROKER_URL", self.broker_url, "RABBITMQ_PASSWORD")):
                 password = url_password(url)
                 if password and is_placeholder(password):

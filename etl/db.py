@@ -22,8 +22,13 @@ def _json_dumps(value) -> str:
     return orjson.dumps(value).decode()
 
 
+# A replica that is down must answer the API's reads with a 503 quickly, not hold a request for
+# libpq's default connect wait (forever on a host that drops packets).
+READ_CONNECT_TIMEOUT = 5  # seconds
+
+
 @lru_cache
-def _engine_for(url: str, pid: int) -> Engine:
+def _engine_for(url: str, pid: int, connect_timeout: int | None = None) -> Engine:
     # Keyed by pid: a forked Celery child must not reuse its parent's connections.
     return create_engine(
         url,
@@ -32,6 +37,7 @@ def _engine_for(url: str, pid: int) -> Engine:
         max_overflow=5,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
+        connect_args={"connect_timeout": connect_timeout} if connect_timeout else {},
     )
 
 
@@ -41,6 +47,24 @@ def get_engine() -> Engine:
 
 def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def has_read_replica() -> bool:
+    return get_settings().database_read_url is not None
+
+
+def get_read_engine() -> Engine:
+    """The engine of ETL_DATABASE_READ_URL (a streaming replica), else the primary's."""
+    url = get_settings().database_read_url
+    return _engine_for(url, os.getpid(), READ_CONNECT_TIMEOUT) if url else get_engine()
+
+
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions for reads that may lag the primary by the replica's replay delay: the API's
+    read-only routes. Scoped to a tenant exactly as the primary's (scope_to_tenant below: the role
+    and app.tenant_id are per transaction, which a hot standby allows). Never for a write, nor for
+    a read that must see a write just made (the replica has not replayed it yet)."""
+    return sessionmaker(bind=get_read_engine(), expire_on_commit=False)
 
 
 def tenant_sessionmaker(tenant_id) -> sessionmaker[Session]:

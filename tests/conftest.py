@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 # Killable PostgreSQL and RabbitMQ, a TCP proxy and a private stack for fault tests (no etl import).
-from tests.faults import kill_tree, private_postgres, private_rabbitmq, private_stack, tcp_proxy  # noqa: F401
+from tests.faults import kill_tree, private_postgres, private_rabbitmq, private_stack, private_standby, tcp_proxy  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_ID = uuid.uuid4().hex[:8]

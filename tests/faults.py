@@ -8,6 +8,8 @@ Fixtures (registered by tests/conftest.py):
 
 * ``private_postgres`` -> PrivatePostgres: ``url``, ``kill()`` (SIGKILL the postmaster: a crash),
   ``stop()``, ``start()`` (same port and data).
+* ``private_standby`` -> PrivateStandby: a hot standby of ``private_postgres`` (pg_basebackup),
+  ``pause_replay()`` / ``resume_replay()``, and the same ``url`` / ``stop()`` / ``start()``.
 * ``private_rabbitmq`` -> PrivateRabbitMQ: ``url``, ``kill()`` (SIGKILL the node's processes),
   ``stop()``, ``start()`` (same node, ports and data: durable queues and persistent messages
   survive).
@@ -225,6 +227,57 @@ class PrivatePostgres:
                 self.proc.wait(10)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class PrivateStandby(PrivatePostgres):
+    """A hot standby of a running PrivatePostgres, on a free port of its own: cloned with
+    pg_basebackup (--write-recovery-conf: it starts as a standby streaming from the primary), as the
+    compose profile `replica` does. The primary's defaults allow it (wal_level replica, WAL senders,
+    initdb's trusted replication lines for 127.0.0.1). ``url`` reads from it; ``stop()`` /
+    ``start()`` / ``kill()`` as for the primary; ``pause_replay()`` / ``resume_replay()`` freeze
+    what it shows, so a test can tell which server answered."""
+
+    def __init__(self, primary: PrivatePostgres):
+        super().__init__(primary.database)
+        self.primary = primary
+
+    def init(self) -> None:
+        t0 = time.monotonic()
+        self._run(str(self.bindir / "pg_basebackup"), "-h", LOOPBACK, "-p", str(self.primary.port), "-U", "postgres",
+                  "-D", str(self.data), "--wal-method=stream", "--write-recovery-conf", "--checkpoint=fast",
+                  "--no-sync")
+        self.timings["basebackup"] = time.monotonic() - t0
+        self.start()
+
+    def _sql(self, statement: str):
+        import psycopg2
+
+        conn = psycopg2.connect(self.dsn("postgres"))
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                return cur.fetchone()
+        finally:
+            conn.close()
+
+    def pause_replay(self) -> None:
+        self._sql("SELECT pg_wal_replay_pause()")
+        wait_until(lambda: self._sql("SELECT pg_get_wal_replay_pause_state()")[0] == "paused", 30, "replay to pause")
+
+    def resume_replay(self) -> None:
+        self._sql("SELECT pg_wal_replay_resume()")
+
+
+@pytest.fixture
+def private_standby(private_postgres):
+    """A hot standby of private_postgres (see PrivateStandby), running."""
+    standby = PrivateStandby(private_postgres)
+    try:
+        standby.init()
+        yield standby
+    finally:
+        standby.close()
 
 
 # -- RabbitMQ -----------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ SECRETS = {
     "ETL_METRICS_TOKEN": {"api"},
     "ETL_JWT_SECRET": {"api"},
     "FLOWER_PASSWORD": {"flower"},
+    "REPLICATION_PASSWORD": {"postgres", "postgres-replica"},
+    "ETL_DATABASE_READ_URL": {"api"},  # carries the postgres password, as ETL_DATABASE_URL does
 }
 VARIABLE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
@@ -40,7 +42,7 @@ def command_line(service: str) -> str:
 
 def test_the_expected_services():
     assert set(APP_SERVICES) == {"migrate", "api", "worker-extract", "worker-transform", "worker-load", "beat", "flower"}
-    assert set(SERVICES) == {*APP_SERVICES, "postgres", "rabbitmq", "redis"}
+    assert set(SERVICES) == {*APP_SERVICES, "postgres", "rabbitmq", "redis", "postgres-replica"}
 
 
 def test_no_service_gets_the_whole_env_file():
@@ -156,3 +158,74 @@ def test_the_services_the_readme_names_in_its_commands_exist():
     assert named >= {"api", "migrate", "postgres", "worker-transform", "beat"}, named
     assert named <= set(SERVICES), named - set(SERVICES)
     assert "docker compose exec api etl doctor --flower-url http://flower:5555" in readme
+
+
+# --- the optional read replica (profile `replica`) ------------------------------------------------
+DEPLOY = ROOT / "deploy" / "postgres"
+
+
+def mounted(service: str) -> dict[str, str]:
+    """Container path -> host file, for the files the service mounts from the repository."""
+    return {target.removesuffix(":ro"): source for source, _, target in
+            (v.partition(":") for v in SERVICES[service].get("volumes", [])) if source.startswith("./")}
+
+
+def test_the_replica_is_an_optional_profile_nothing_depends_on():
+    replica = SERVICES["postgres-replica"]
+    assert replica["profiles"] == ["replica"]
+    assert [name for name, s in SERVICES.items() if "profiles" in s] == ["postgres-replica"]
+    for name, service in SERVICES.items():
+        assert "postgres-replica" not in (service.get("depends_on") or {}), name
+    assert replica["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    # physical replication needs the primary's major version
+    assert replica["image"] == SERVICES["postgres"]["image"]
+    assert "postgres-replica-data" in COMPOSE["volumes"]
+
+
+def test_the_replica_clones_the_primary_as_the_replication_role_and_streams():
+    replica = SERVICES["postgres-replica"]
+    entrypoint = replica["entrypoint"][0]
+    script_path = ROOT / mounted("postgres-replica")[entrypoint].removeprefix("./")
+    assert script_path.stat().st_mode & 0o111, "the entrypoint must be executable"
+    script = script_path.read_text()
+    assert replica["user"] == "postgres"  # PostgreSQL refuses to run as root
+    basebackup = re.search(r"pg_basebackup ([^\n]+\\\n[^\n]+)", script).group(1)
+    for flag in ("--host=\"$PRIMARY_HOST\"", "--username=replicator", "--wal-method=stream", "--write-recovery-conf",
+                 "--pgdata=\"$PGDATA\""):
+        assert flag in basebackup, flag
+    assert 'PRIMARY_HOST="${PRIMARY_HOST:-postgres}"' in script
+    # cloned once (an empty data directory), then started as a hot standby by the same script
+    assert '[ ! -s "$PGDATA/PG_VERSION" ]' in script and "exec postgres" in script and "hot_standby=on" in script
+    # PGDATA is a directory pg_basebackup creates (0700), inside the volume
+    assert environment("postgres-replica")["PGDATA"].startswith("/var/lib/postgresql/data/")
+    # the password reaches libpq through ~/.pgpass, not a command line
+    assert "PGPASSWORD" not in script and ".pgpass" in script
+    assert "pg_isready" in " ".join(replica["healthcheck"]["test"])
+
+
+def test_the_primary_accepts_the_replica():
+    command = command_line("postgres")
+    for setting in ("wal_level=replica", "max_wal_senders=5", "hba_file=/etc/postgresql/pg_hba.conf"):
+        assert setting in command, setting
+    files = mounted("postgres")
+    hba = (ROOT / files["/etc/postgresql/pg_hba.conf"].removeprefix("./")).read_text()
+    rules = [line.split() for line in hba.splitlines() if line.strip() and not line.startswith("#")]
+    assert ["host", "replication", "replicator", "all", "scram-sha-256"] in rules
+    assert ["host", "all", "all", "all", "scram-sha-256"] in rules  # the image's own rule, kept
+    init = (ROOT / files["/docker-entrypoint-initdb.d/10-replication.sh"].removeprefix("./")).read_text()
+    assert "CREATE ROLE replicator WITH REPLICATION LOGIN PASSWORD :'replication_password'" in init
+    assert "\\getenv replication_password REPLICATION_PASSWORD" in init
+    assert not re.search(r"^\s*exit\b", init, flags=re.M)  # the image may source it: an exit would end its init
+
+
+def test_the_api_alone_reads_from_the_replica(monkeypatch):
+    example = dotenv((ROOT / ".env.example").read_text())
+    real = {**example, "ETL_SECRET_KEY": "k" * 44, "ETL_METRICS_TOKEN": "m" * 32, "POSTGRES_PASSWORD": "pg-Xy_12345678",
+            "RABBITMQ_PASSWORD": "mq-Xy_12345678"}
+    assert settings_of("api", real, monkeypatch).database_read_url is None  # unset: the primary
+    url = "postgresql+psycopg2://pulse:pg-Xy_12345678@postgres-replica:5432/pulse"
+    assert settings_of("api", {**real, "ETL_DATABASE_READ_URL": url}, monkeypatch).database_read_url == url
+    for service in APP_SERVICES:
+        if service != "api":
+            assert settings_of(service, {**real, "ETL_DATABASE_READ_URL": url}, monkeypatch).database_read_url is None
+    assert "ETL_DATABASE_READ_URL=postgresql+psycopg2://" in (ROOT / ".env.example").read_text()

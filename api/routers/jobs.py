@@ -11,13 +11,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.deps import PageDep, ReadSessionDep, SessionDep, TenantId, UtcDateTime, paginate
 from api.schemas.common import Message, Page
-from api.schemas.jobs import Job, JobConflict, JobCounters, JobDetail, JobStatus, RetryResponse, TaskRun
+from api.schemas.jobs import Job, JobConflict, JobCounters, JobDetail, JobStatus, Recovery, RetryResponse, TaskRun
 from etl.db import get_sessionmaker, scope_to_tenant
 from etl.errors import NotFound
 from etl.jobs.ending import cancel_and_release
 from etl.jobs.lifecycle import JOB_KINDS, TRIGGERS, ActiveJobExists, job_task_runs
+from etl.jobs.recoveries import job_recoveries
 from etl.jobs.reprocess import JobStillActive, retry_job
 from etl.models import JOB_FINAL_STATUSES, EtlBatch, EtlJob
 
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/etl/jobs", tags=["jobs"])
                                                       "after `since`"}},
 )
 def list_jobs(
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     page: PageDep,
     status: Annotated[list[JobStatus] | None, Query(
@@ -90,7 +91,7 @@ def job_progress(session, job: EtlJob) -> float | None:
 @router.get(
     "/{job_id}",
     response_model=JobDetail,
-    summary="A job: status, counters per stage, progress and task runs",
+    summary="A job: status, counters per stage, progress, task runs and its automatic recoveries with their reasons",
     responses={404: {"model": Message}},
 )
 def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobDetail:
@@ -103,10 +104,12 @@ def get_job(job_id: uuid.UUID, session: SessionDep, tenant_id: TenantId) -> JobD
 def job_detail(session, job: EtlJob, progress: float | None = None) -> JobDetail:
     """What GET /etl/jobs/{id} answers, and what the tenant-wide event stream carries (api/routers/events.py,
     which passes the progress it has just read)."""
+    runs = job_task_runs(session, job.id)
     return JobDetail.from_row(
         job,
         progress=job_progress(session, job) if progress is None else progress,
-        task_runs=[TaskRun.model_validate(run) for run in job_task_runs(session, job.id)],
+        task_runs=[TaskRun.model_validate(run) for run in runs],
+        recoveries=[Recovery.model_validate(found) for found in job_recoveries(job, runs)],
     )
 
 

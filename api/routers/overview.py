@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, TenantId
 from api.schemas.overview import IntegrationFreshness, Overview, Unmapped
 from etl.ops.overview import tenant_overview
 
@@ -21,7 +21,7 @@ router = APIRouter(tags=["overview"])
                 "each integration with the end of its last succeeded job, its next due time and whether it is "
                 "overdue, and the jobs created in the last 24 hours by status. Read scope is enough.",
 )
-def overview(session: SessionDep, tenant_id: TenantId) -> Overview:
+def overview(session: ReadSessionDep, tenant_id: TenantId) -> Overview:
     found = tenant_overview(session, tenant_id)
     return Overview(
         work_items=found.work_items, pull_requests=found.pull_requests, raw_records_failed=found.raw_failed,

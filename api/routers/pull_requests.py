@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.deps import PageDep, ReadSessionDep, TenantId, UtcDateTime, paginate
 from api.schemas.common import Message, Page
 from api.schemas.pull_requests import Commit, LinkedWorkItem, PullRequest, PullRequestDetail, Review
 from etl.errors import NotFound
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/pull-requests", tags=["pull requests"])
 @router.get("", response_model=Page[PullRequest], summary="Pull requests, most recently updated first",
             responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_pull_requests(
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     page: PageDep,
     repo: Annotated[str | None, Query(examples=["acme/api"])] = None,
@@ -53,7 +53,7 @@ def list_pull_requests(
     summary="One pull request with its reviews, commits and linked work items",
     responses={404: {"model": Message}},
 )
-def get_pull_request(owner: str, name: str, number: int, session: SessionDep, tenant_id: TenantId) -> PullRequestDetail:
+def get_pull_request(owner: str, name: str, number: int, session: ReadSessionDep, tenant_id: TenantId) -> PullRequestDetail:
     repo = f"{owner}/{name}"
     pr = session.scalar(
         select(PullRequestRow)

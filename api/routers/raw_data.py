@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, defer
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.schemas.common import Message
 from api.schemas.jobs import ActiveJobConflict
 from api.schemas.raw_data import (
@@ -214,7 +214,7 @@ def _raw_record(row: RawRow, with_payload: bool) -> RawRecord:
 @router.get("/raw-data", response_model=RawPage, summary="Raw records, oldest first (cursor pagination by id)",
             responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_raw_data(
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     entity_type: Annotated[str | None, Query(examples=["jira_issue"])] = None,
     status_: Annotated[RawStatus | None, Query(alias="status")] = None,
@@ -258,7 +258,7 @@ def _own_raw(session: Session, tenant_id: uuid.UUID, raw_id: int, lock: bool = F
 
 @router.get("/raw-data/{raw_id}", response_model=RawRecord, summary="One raw record with its payload",
             responses={404: {"model": Message}})
-def get_raw_data(raw_id: int, session: SessionDep, tenant_id: TenantId) -> RawRecord:
+def get_raw_data(raw_id: int, session: ReadSessionDep, tenant_id: TenantId) -> RawRecord:
     return _raw_record(_own_raw(session, tenant_id, raw_id), True)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import PageDep, SessionDep, TenantId, UtcDateTime, paginate
+from api.deps import PageDep, ReadSessionDep, TenantId, UtcDateTime, paginate
 from api.schemas.common import Message, Page
 from api.schemas.pull_requests import PullRequestLink
 from api.schemas.work_items import Transition, WorkItem, WorkItemDetail
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/work-items", tags=["work items"])
 @router.get("", response_model=Page[WorkItem], summary="Work items, most recently updated first",
             responses={422: {"model": Message, "description": "a filter or cursor that is not valid"}})
 def list_work_items(
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     page: PageDep,
     project: Annotated[str | None, Query(examples=["ABC"])] = None,
@@ -68,7 +68,7 @@ def list_work_items(
 )
 def get_work_item(
     key: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     tenant_id: TenantId,
     integration_id: Annotated[
         uuid.UUID | None, Query(description="only needed when two integrations have an item with this key")

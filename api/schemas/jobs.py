@@ -61,14 +61,34 @@ class TaskRun(ORMModel):
     task_id: str
     name: str = Field(validation_alias="task_name", examples=["etl.extract.page"])
     stage: str = Field(examples=["extract"])
-    state: str = Field(examples=["retrying"], description="started | succeeded | retrying | failed")
+    state: str = Field(examples=["retrying"], description="started | succeeded | retrying | failed | requeued "
+                                                          "(put back in the queue: its follow-ups could not be published)")
     attempt: int = Field(description="0 for the first run, then one more per retry")
     deliveries: int = Field(description="how many times the broker delivered this attempt")
     batch_id: int | None
     worker: str | None
-    error: str | None
+    error: str | None = Field(description="what went wrong in this attempt: its failure, the cause of its retry, or "
+                                          "why it was delivered again")
     started_at: datetime
     finished_at: datetime | None
+
+
+class Recovery(ORMModel):
+    """One automatic recovery of the job (etl.jobs.recoveries): a retry, a redelivery or a re-drive."""
+
+    kind: Literal["retry", "redelivery", "redrive"] = Field(description=(
+        "retry: an attempt failed for a retriable reason and ran again after a backoff; redelivery: the broker "
+        "delivered the same attempt again (its worker stopped, or its follow-ups could not be published); "
+        "redrive: the reaper re-published the job's tasks after it made no progress"))
+    stage: str = Field(examples=["extract"], description="the task's stage; `reaper` for a re-drive")
+    attempt: int = Field(description="the attempt that ran again (1 for the first retry); for a re-drive, how many "
+                                     "there were")
+    reason: str = Field(examples=["Jira answered 503 Service Unavailable"], description="why, in words")
+    at: datetime | None = Field(description="when it was decided (a re-drive: the last one)")
+    recovered: bool | None = Field(description="whether the task (a re-drive: the job) then succeeded; null while "
+                                               "it has not ended")
+    task_id: str | None = None
+    batch_id: int | None = None
 
 
 class JobDetail(Job):
@@ -77,6 +97,8 @@ class JobDetail(Job):
         description="Share of pages loaded, once extraction has found them all; null while the total is unknown.",
     )
     task_runs: list[TaskRun]
+    recoveries: list[Recovery] = Field(default_factory=list, description=(
+        "the retries, redeliveries and re-drives of the job with their reasons, oldest first"))
 
 
 class ActiveJobConflict(BaseModel):

@@ -1,8 +1,10 @@
 """`etl sync` and `etl jobs`: start a sync, follow it, and list, show, cancel or retry jobs."""
 from __future__ import annotations
 
+import re
 import sys
 import uuid
+from dataclasses import asdict
 from datetime import timezone
 
 import click
@@ -27,10 +29,13 @@ from etl.db import get_sessionmaker
 from etl.jobs.breaker import IntegrationPaused
 from etl.jobs.ending import cancel_and_release
 from etl.jobs.lifecycle import ActiveJobExists, BrokerUnavailable, job_task_runs, start_job
+from etl.jobs.recoveries import job_recoveries
 from etl.jobs.reprocess import JobStillActive, NothingToRetry, retry_job
 from etl.models import EtlJob, Integration, Tenant
 
 ACTIVE_JOB_EXIT = 2  # the integration already has an active job, or the job had already ended
+
+_URL_QUERY = re.compile(r"(https?://[^\s?]+)\?\S*")
 
 
 # ---- sync
@@ -165,12 +170,14 @@ def jobs_show(job_id: str, as_json: bool) -> int:
         if job is None:
             raise CliError(f"no job {jid}; `etl jobs list` shows recent ones")
         data = job_dict(job)
+        runs = job_task_runs(s, jid)
         data["task_runs"] = [
             {"task_id": r.task_id, "task_name": r.task_name, "stage": r.stage, "state": r.state,
              "attempt": r.attempt, "deliveries": r.deliveries, "batch_id": r.batch_id, "worker": r.worker,
              "error": r.error, "started_at": r.started_at, "finished_at": r.finished_at}
-            for r in job_task_runs(s, jid)
+            for r in runs
         ]
+        data["recoveries"] = [asdict(found) for found in job_recoveries(job, runs)]
 
     def text() -> str:
         runs = data["task_runs"]
@@ -190,10 +197,32 @@ def jobs_show(job_id: str, as_json: bool) -> int:
             out.append(f"  {r['stage']:9} {r['state']:9} attempt {r['attempt']} batch {r['batch_id']}{err}")
         if len(problems) > 20:
             out.append(f"  ... {len(problems) - 20} more (see --json)")
+        out.extend(_recoveries_text(data["recoveries"]))
         return "\n".join(out)
 
     emit(as_json, data, text)
     return 0
+
+
+def _short_urls(words: str) -> str:
+    """A source's reason starts with the request's URL, whose query (a JQL and its field list) can
+    run to hundreds of characters before the status: shown without it here (--json has it whole)."""
+    return _URL_QUERY.sub(r"\1?...", words)
+
+
+def _recoveries_text(recoveries: list[dict], limit: int = 20) -> list[str]:
+    """One line per retry, redelivery or re-drive: when, what, whether it worked, and why."""
+    if not recoveries:
+        return []
+    out = [f"recoveries: {len(recoveries)}"]
+    outcome = {True: "recovered", False: "did not recover", None: "pending"}
+    for r in recoveries[:limit]:
+        at = f"{r['at']:%H:%M:%S}" if r["at"] else "--:--:--"
+        out.append(f"  {at} {r['stage']:9} {r['kind']:10} attempt {r['attempt']} ({outcome[r['recovered']]})")
+        out.append(f"      {_short_urls(r['reason'].splitlines()[0])[:300]}")
+    if len(recoveries) > limit:
+        out.append(f"  ... {len(recoveries) - limit} more (see --json)")
+    return out
 
 
 @jobs.command("cancel")

@@ -122,6 +122,65 @@ def check_database() -> list[Check]:
     return checks
 
 
+# --- read replica (ETL_DATABASE_READ_URL) -------------------------------------------------------
+
+REPLICA_LAG_WARN_SECONDS = 30  # the API's read routes then show data this old (README "Read replica")
+
+_PRIMARY_POSITION = text("SELECT pg_current_wal_lsn()::text")
+_REPLICA_STATE = text("""
+    SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,
+           extract(epoch FROM now() - pg_last_xact_replay_timestamp())""")
+
+
+def _read_one(url: str, statement, params: dict | None = None):
+    engine = create_engine(url, connect_args={"connect_timeout": DATABASE_CONNECT_TIMEOUT}, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(statement, params or {}).one()
+    finally:
+        engine.dispose()
+
+
+def check_read_replica() -> list[Check]:
+    """When ETL_DATABASE_READ_URL is set: the replica answers, is a standby, and how far its replay
+    is behind the primary (in WAL bytes, and in seconds since the last replayed commit when it is
+    behind). Nothing to check when it is unset: every read goes to the primary."""
+    settings = get_settings()
+    url = settings.database_read_url
+    if url is None:
+        return []
+    try:
+        in_recovery, replayed, since_replay = _read_one(url, _REPLICA_STATE)
+    except sa_exc.OperationalError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return [fail("read replica", f"cannot reach {masked(url)}: {first}; the API's read routes answer 503 until "
+                                     "it is back: start the replica (compose: docker compose --profile replica up -d "
+                                     "postgres-replica) or unset ETL_DATABASE_READ_URL")]
+    if not in_recovery:
+        return [warn("read replica", f"{masked(url)} answers but is not a standby (pg_is_in_recovery() is false): "
+                                     "if it is not the primary itself, nothing replicates to it and reads are wrong")]
+    try:
+        behind = _read_one(settings.database_url, text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :lsn)"),
+                           {"lsn": replayed})[0] if replayed else None
+    except sa_exc.SQLAlchemyError:
+        behind = None  # the primary's own check above says why
+    return [_replica_lag_check(url, behind, since_replay)]
+
+
+def _replica_lag_check(url: str, behind: float | None, since_replay: float | None) -> Check:
+    where = f"standby at {masked(url)}"
+    if behind is None:
+        return warn("read replica", f"{where}: its lag is unknown (the primary did not answer, or nothing replayed yet)")
+    if behind <= 0:
+        return ok("read replica", f"{where}, caught up with the primary (replay lag 0 bytes)")
+    seconds = f", last replayed commit {since_replay:.0f} s ago" if since_replay is not None else ""
+    detail = f"{where}, {int(behind)} bytes of WAL behind the primary{seconds}"
+    if since_replay is not None and since_replay > REPLICA_LAG_WARN_SECONDS:
+        return warn("read replica", f"{detail}: the API's reads are that stale; check the replica's log and "
+                                    "its network to the primary")
+    return ok("read replica", detail)
+
+
 # --- broker, queues, workers ---------------------------------------------------------------------
 
 
@@ -256,6 +315,7 @@ def run_checks(*, flower_url: str | None = None, skip_sources: bool = False, ten
         return checks  # every other check would read the same bad settings
     get_settings.cache_clear()  # what this process reads from now on is what was just checked
     checks.extend(check_database())
+    checks.extend(check_read_replica())
     checks.extend(check_broker())
     database_ok = all(c.status == "ok" for c in checks if c.name == "database")
     checks.append(check_beat() if database_ok else warn("beat", "unknown: the database is unreachable"))

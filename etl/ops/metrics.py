@@ -7,7 +7,10 @@ process Prometheus scrapes, and survive restarts. What they answer:
 - is data fresh: per integration, when it last synced successfully; how many scheduled
   integrations are overdue (beat or the dispatcher is not running), paused on a rate limit, or
   paused by their circuit breaker (syncs failing in a row);
-- what is stuck: raw records waiting or failed.
+- what is stuck: raw records waiting or failed;
+- does the system heal itself: task recoveries (retries and redeliveries that later succeeded,
+  re-drives of jobs that then ended well) and task failures, counters from etl.jobs.recoveries
+  whose ratio is the automatic error recovery rate (README "Recovery rate").
 Every query is an aggregate over indexed or small sets; the scrape never reads payloads.
 """
 from __future__ import annotations
@@ -16,13 +19,14 @@ import time
 from collections.abc import Iterator
 
 from kombu import Connection
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import text
 
 from etl.broker.app import app as celery_app
-from etl.broker.lanes import all_queues
+from etl.broker.lanes import STAGES, all_queues
 from etl.db import scope_to_all_tenants, session_scope
+from etl.jobs.recoveries import FAILURES_SQL, RECOVERIES_SQL, REDELIVERY, REDRIVE, REDRIVE_STAGE, RETRY
 
 BROKER_TIMEOUT = 2.0
 # A scheduled integration this late has not been picked up by the dispatcher (beat down?).
@@ -44,6 +48,8 @@ _QUERIES = {
     "integrations": """
         SELECT id, provider, enabled, last_sync_at, next_sync_at, paused_until, breaker_open_at IS NOT NULL
         FROM integrations""",
+    "recoveries": RECOVERIES_SQL,
+    "failures": FAILURES_SQL,
 }
 
 
@@ -58,6 +64,7 @@ class PulseCollector(Collector):
         if rows:
             yield from _job_metrics(rows)
             yield from _integration_metrics(rows["integrations"])
+            yield from _recovery_metrics(rows["recoveries"], rows["failures"])
         yield from _queue_metrics()
         yield _gauge("pulse_scrape_duration_seconds", "time this scrape took to read the database and broker",
                      value=time.monotonic() - started)
@@ -101,6 +108,28 @@ def _job_metrics(rows: dict[str, list]) -> Iterator[GaugeMetricFamily]:
     for status in ("pending", "processing", "failed"):
         backlog.add_metric([status], counts.get(status, 0))
     yield backlog
+
+
+def _recovery_metrics(recoveries: list, failures: list) -> Iterator[CounterMetricFamily]:
+    """Every stage's series exist from the first scrape (at 0), so rate() has a start."""
+    recovered = CounterMetricFamily(
+        "pulse_task_recoveries", "automatic recoveries: retries and redeliveries whose task then succeeded "
+        "(kind retry|redelivery), re-drives of jobs that then succeeded (kind redrive, stage reaper)", labels=["stage", "kind"])
+    counts = {(stage, kind): 0 for stage in STAGES for kind in (RETRY, REDELIVERY)}
+    counts[(REDRIVE_STAGE, REDRIVE)] = 0
+    for stage, kind, count in recoveries:
+        counts[(stage, kind)] = counts.get((stage, kind), 0) + int(count or 0)
+    for (stage, kind), count in sorted(counts.items()):
+        recovered.add_metric([stage, kind], count)
+    yield recovered
+    failed = CounterMetricFamily("pulse_task_failures", "tasks that failed for good (a fatal error, or retries spent), "
+                                 "and jobs the reaper failed (stage reaper)", labels=["stage"])
+    counts = {stage: 0 for stage in (*STAGES, REDRIVE_STAGE)}
+    for stage, count in failures:
+        counts[stage] = counts.get(stage, 0) + int(count or 0)
+    for stage, count in sorted(counts.items()):
+        failed.add_metric([stage], count)
+    yield failed
 
 
 def _integration_metrics(integrations: list) -> Iterator[GaugeMetricFamily]:

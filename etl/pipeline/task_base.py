@@ -1,7 +1,8 @@
 """The base class of every pulse-etl task (the app's task_cls, etl/broker/app.py), and the one place
 that decides what a task's failure means (the sources classify failures, etl/sources/http.py):
 
-- Records each execution in etl_task_runs (attempt, redeliveries, state, error), beside Flower.
+- Records each execution in etl_task_runs (attempt, redeliveries, state, error), beside Flower,
+  with why each retry and redelivery happened (etl.jobs.recoveries reads them back).
 - Turns a spent rate limit into a pause of the integration and a re-queue for after the reset.
 - Turns retriable failures (source 429/5xx/connection, database outages) into a later retry with
   exponential backoff and jitter, honouring the source's Retry-After; a worker never sleeps.
@@ -30,6 +31,7 @@ from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope, tenant_context
 from etl.errors import DomainError
 from etl.jobs.lifecycle import fail_job
+from etl.jobs.recoveries import WORKER_LOST
 from etl.models import EtlJob, Integration
 from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
@@ -41,11 +43,23 @@ RECORD_RUN = text("""
     FROM etl_jobs j WHERE j.id = :job_id
     ON CONFLICT (task_id, attempt) DO UPDATE SET
         state = 'started', deliveries = etl_task_runs.deliveries + 1, worker = EXCLUDED.worker,
-        error = NULL, started_at = now(), finished_at = NULL
+        error = CASE etl_task_runs.state
+                    WHEN 'requeued' THEN etl_task_runs.error
+                    WHEN 'started' THEN :worker_lost
+                    ELSE 'delivered again after it had ended ' || etl_task_runs.state
+                         || ': the broker never received its acknowledgement'
+                END,
+        started_at = now(), finished_at = NULL
     RETURNING deliveries
 """)
 FINISH_RUN = text("""
     UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
+    WHERE task_id = :task_id AND attempt = :attempt
+""")
+# A redelivered run keeps why it was delivered again (etl.jobs.recoveries) once it succeeds.
+FINISH_SUCCEEDED = text("""
+    UPDATE etl_task_runs SET state = 'succeeded', error = CASE WHEN deliveries > 1 THEN error END,
+        finished_at = now()
     WHERE task_id = :task_id AND attempt = :attempt
 """)
 
@@ -184,6 +198,10 @@ class EtlTask(Task):
         except BROKER_UNREACHABLE as exc:
             log.warning("task %s could not publish its follow-ups (%s); it will be redelivered", self.request.id,
                         exc.__class__.__name__)
+            # why its redelivery happens, kept by RECORD_RUN for the job's history
+            self._record(FINISH_RUN, state="requeued", task_id=self.request.id, attempt=self.request.retries,
+                         error=f"its follow-up tasks could not be published (the message broker is unreachable: "
+                               f"{exc.__class__.__name__}), so it went back to the queue")
             raise Reject(exc, requeue=True) from exc
 
     def _pause_integration(self, seconds: float | None) -> None:
@@ -283,12 +301,12 @@ class EtlTask(Task):
         job_id, batch_id = (list(args) + [None, None])[:2]
         self.request.deliveries = self._record(
             RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name, stage=self.stage,
-            attempt=self.request.retries, worker=self.request.hostname)
+            attempt=self.request.retries, worker=self.request.hostname, worker_lost=WORKER_LOST)
 
     def on_success(self, retval, task_id, args, kwargs):
         if getattr(self.request, "paused", False):
             return
-        self._record(FINISH_RUN, state="succeeded", error=None, task_id=task_id, attempt=self.request.retries)
+        self._record(FINISH_SUCCEEDED, task_id=task_id, attempt=self.request.retries)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
         self._record(FINISH_RUN, state="retrying", error=public_message(exc)[:2000], task_id=task_id,

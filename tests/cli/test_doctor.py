@@ -157,6 +157,7 @@ def test_production_refuses_placeholders_in_one_line_naming_the_variable(databas
     for variable, url in (
         ("ETL_DATABASE_URL", "postgresql+psycopg2://pulse:change-me-postgres@127.0.0.1:5432/pulse"),
         ("ETL_BROKER_URL", "amqp://pulse:change-me-rabbitmq@127.0.0.1:5672//"),
+        ("ETL_DATABASE_READ_URL", "postgresql://pulse:change-me-postgres@postgres-replica:5432/pulse"),
     ):
         code, checks, _ = doctor(env={**production, variable: url})
         assert code == 1

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     INVALID,
@@ -46,7 +46,7 @@ def _status_mapping_out(row: StatusMapping, target: Status) -> s.StatusMapping:
 
 @router.get("/status-mappings", response_model=list[s.StatusMapping], summary="Source status -> status")
 def list_status_mappings(
-    session: SessionDep, tenant_id: TenantId, integration_id: IntegrationFilter = None,
+    session: ReadSessionDep, tenant_id: TenantId, integration_id: IntegrationFilter = None,
     status_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only the mappings to this status")] = None,
 ) -> list[s.StatusMapping]:
     where = []
@@ -58,7 +58,7 @@ def list_status_mappings(
 
 
 @router.get("/status-mappings/{mapping_id}", response_model=s.StatusMapping, responses=NOT_FOUND)
-def get_status_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.StatusMapping:
+def get_status_mapping(mapping_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> s.StatusMapping:
     found = _status_mappings(session, tenant_id, StatusMapping.id == mapping_id)
     if not found:
         raise NotFound(f"status mapping {mapping_id} not found")

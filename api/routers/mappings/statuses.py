@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     IN_USE,
@@ -25,12 +25,12 @@ router = APIRouter(tags=["mappings"])
 
 
 @router.get("/statuses", response_model=list[s.Status], summary="Normalized statuses with their categories")
-def list_statuses(session: SessionDep, tenant_id: TenantId) -> list[Status]:
+def list_statuses(session: ReadSessionDep, tenant_id: TenantId) -> list[Status]:
     return list(session.scalars(select(Status).where(Status.tenant_id == tenant_id).order_by(Status.name)))
 
 
 @router.get("/statuses/{status_id}", response_model=s.Status, responses=NOT_FOUND)
-def get_status(status_id: RowId, session: SessionDep, tenant_id: TenantId) -> Status:
+def get_status(status_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> Status:
     return find_row(session, Status, tenant_id, status_id, "status")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, TenantId
 from api.schemas.mappings import unmapped as s
 from etl.mappings.unmapped import unmapped_values
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["mappings"])
 @router.get("/mappings/unmapped", response_model=s.Unmapped,
             summary="Issue types and statuses in the raw Jira data that no mapping covers, with counts")
 def unmapped(
-    session: SessionDep, tenant_id: TenantId,
+    session: ReadSessionDep, tenant_id: TenantId,
     integration_id: Annotated[uuid.UUID | None, Query(description="only this integration's raw data")] = None,
 ) -> s.Unmapped:
     return s.Unmapped.model_validate(unmapped_values(session, tenant_id, integration_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     IN_USE,
@@ -23,13 +23,13 @@ router = APIRouter(tags=["mappings"])
 
 
 @router.get("/wit-hierarchies", response_model=list[s.WitHierarchy], summary="Hierarchy levels, highest first")
-def list_wit_hierarchies(session: SessionDep, tenant_id: TenantId) -> list[WitHierarchy]:
+def list_wit_hierarchies(session: ReadSessionDep, tenant_id: TenantId) -> list[WitHierarchy]:
     return list(session.scalars(select(WitHierarchy).where(WitHierarchy.tenant_id == tenant_id)
                                 .order_by(WitHierarchy.level.desc())))
 
 
 @router.get("/wit-hierarchies/{hierarchy_id}", response_model=s.WitHierarchy, responses=NOT_FOUND)
-def get_wit_hierarchy(hierarchy_id: RowId, session: SessionDep, tenant_id: TenantId) -> WitHierarchy:
+def get_wit_hierarchy(hierarchy_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> WitHierarchy:
     return find_row(session, WitHierarchy, tenant_id, hierarchy_id, "wit hierarchy")
 
 

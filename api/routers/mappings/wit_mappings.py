@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     INVALID,
@@ -46,7 +46,7 @@ def _wit_mapping_out(row: WitMapping, wit_name: str) -> s.WitMapping:
 
 @router.get("/wit-mappings", response_model=list[s.WitMapping], summary="Source issue type -> wit")
 def list_wit_mappings(
-    session: SessionDep, tenant_id: TenantId, integration_id: IntegrationFilter = None,
+    session: ReadSessionDep, tenant_id: TenantId, integration_id: IntegrationFilter = None,
     wit_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only the mappings to this wit")] = None,
 ) -> list[s.WitMapping]:
     where = []
@@ -58,7 +58,7 @@ def list_wit_mappings(
 
 
 @router.get("/wit-mappings/{mapping_id}", response_model=s.WitMapping, responses=NOT_FOUND)
-def get_wit_mapping(mapping_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.WitMapping:
+def get_wit_mapping(mapping_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> s.WitMapping:
     found = _wit_mappings(session, tenant_id, WitMapping.id == mapping_id)
     if not found:
         raise NotFound(f"wit mapping {mapping_id} not found")

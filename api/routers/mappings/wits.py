@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     IN_USE,
@@ -26,13 +26,13 @@ router = APIRouter(tags=["mappings"])
 
 
 @router.get("/wits", response_model=list[s.Wit], summary="Normalized work item types")
-def list_wits(session: SessionDep, tenant_id: TenantId) -> list[Wit]:
+def list_wits(session: ReadSessionDep, tenant_id: TenantId) -> list[Wit]:
     return list(session.scalars(select(Wit).where(Wit.tenant_id == tenant_id)
                                 .order_by(Wit.hierarchy_level.desc(), Wit.name)))
 
 
 @router.get("/wits/{wit_id}", response_model=s.Wit, responses=NOT_FOUND)
-def get_wit(wit_id: RowId, session: SessionDep, tenant_id: TenantId) -> Wit:
+def get_wit(wit_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> Wit:
     return find_row(session, Wit, tenant_id, wit_id, "wit")
 
 

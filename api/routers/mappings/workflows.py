@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep, TenantId
+from api.deps import ReadSessionDep, SessionDep, TenantId
 from api.routers.mappings.common import (
     CONFLICT,
     INVALID,
@@ -56,13 +56,13 @@ def _set_steps(session: Session, workflow: Workflow, steps: list[s.WorkflowStepI
 
 @router.get("/workflows", response_model=list[s.Workflow],
             summary="Workflows (ordered steps, commitment point, done step) that cycle times are measured on")
-def list_workflows(session: SessionDep, tenant_id: TenantId,
+def list_workflows(session: ReadSessionDep, tenant_id: TenantId,
                    integration_id: IntegrationFilter = None) -> list[s.Workflow]:
     return _workflows(session, tenant_id, *([Workflow.integration_id == integration_id] if integration_id else []))
 
 
 @router.get("/workflows/{workflow_id}", response_model=s.Workflow, responses=NOT_FOUND)
-def get_workflow(workflow_id: RowId, session: SessionDep, tenant_id: TenantId) -> s.Workflow:
+def get_workflow(workflow_id: RowId, session: ReadSessionDep, tenant_id: TenantId) -> s.Workflow:
     found = _workflows(session, tenant_id, Workflow.id == workflow_id)
     if not found:
         raise NotFound(f"workflow {workflow_id} not found")
