@@ -103,9 +103,12 @@ class GitHubClient:
             variables = {}
             for i, (pr, name) in enumerate(batch):
                 variables[f"id{i}"], variables[f"after{i}"] = pr["id"], pr[name]["pageInfo"]["endCursor"]
-            data = self.graphql.query(follow_up_query([(pr["id"], name) for pr, name in batch]), variables)
+            data = self.graphql.query(follow_up_query([(pr["id"], name) for pr, name in batch]), variables,
+                                      missing_ok=True)
             for i, (pr, name) in enumerate(batch):
-                more = (data.get(f"p{i}") or {}).get(name)
+                if data.get(f"p{i}") is None:  # deleted since its page was read: reconciliation marks it
+                    continue
+                more = data[f"p{i}"].get(name)
                 pr[name]["nodes"] += connection_nodes(more, f"the {name} of pull request #{pr['number']}")
                 pr[name]["pageInfo"] = more["pageInfo"]
                 if more["pageInfo"].get("hasNextPage"):

@@ -95,7 +95,9 @@ class GraphQL:
         self.url = url
         self.points = 0  # the cost GitHub reported for every query answered
 
-    def query(self, text: str, variables: dict) -> dict:
+    def query(self, text: str, variables: dict, missing_ok: bool = False) -> dict:
+        """The answer's data. `missing_ok`: objects GitHub no longer finds (NOT_FOUND) are null in
+        it rather than an error (a pull request deleted since its page was read)."""
         resp = self.http.request("POST", self.url, json={"query": text, "variables": variables})
         body = resp.body
         if not isinstance(body, dict):
@@ -103,7 +105,11 @@ class GraphQL:
                                  url=self.url, status=resp.status)
         data = body.get("data") if isinstance(body.get("data"), dict) else None
         self._read_budget((data or {}).get("rateLimit"))
-        self._raise_for_errors(body.get("errors"), resp.headers)
+        errors = body.get("errors")
+        if missing_ok and data is not None and isinstance(errors, list) \
+                and all(isinstance(e, dict) and e.get("type") == "NOT_FOUND" for e in errors):
+            errors = None
+        self._raise_for_errors(errors, resp.headers)
         if data is None:
             raise RetriableError(f"POST {self.url} answered without data", url=self.url, status=resp.status)
         return data

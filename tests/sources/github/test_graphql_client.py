@@ -11,7 +11,7 @@ import pytest
 from etl.fakes.github import FakeGitHub
 from etl.sources.base import TenantMappings, TransformContext
 from etl.sources.github.client import GitHubClient
-from etl.sources.github.graphql import graphql_url
+from etl.sources.github.graphql import PULLS_QUERY, graphql_url
 from etl.sources.github.streams import COMMIT, PULL, REVIEW
 from etl.sources.github.transform import transform_github
 from etl.sources.http import FatalError, RateLimited, RetriableError
@@ -87,6 +87,16 @@ def test_reviews_and_commits_past_the_first_100_are_continued_in_one_batched_que
     assert shas == fake.expected(REPO, big)["commit_shas"][:250]
     # One page of 40 PRs, then the second hundred of reviews and commits together, then the last commits.
     assert [r["graphql_cost"] for r in fake.requests] == [1, 1, 1] and c.graphql.points == 3
+
+
+def test_a_pr_deleted_before_its_nested_lists_are_continued_keeps_what_its_page_brought(fake):
+    big = next(n for n in fake.pr_numbers(REPO) if fake.expected(REPO, n)["commits"] == 300)
+    c = client(fake, page_size=40)
+    data = c.graphql.query(PULLS_QUERY, {"owner": "acme", "name": "api", "first": 40, "after": None})
+    node = next(n for n in data["repository"]["pullRequests"]["nodes"] if n["number"] == big)
+    fake.delete(REPO, big)
+    c.complete_nested([node])
+    assert len(node["commits"]["nodes"]) == 100
 
 
 def test_an_incremental_sync_stops_at_the_watermark_and_skips_prs_stored_at_their_version(fake):
