@@ -31,11 +31,13 @@ class RawRecordIn(RequestModel):
     external_id: str = Field(
         min_length=1, max_length=500,
         description="the object's id at the source: a Jira issue's `id`; a pull request's `owner/name#number`; "
-                    "a review's `id`; a commit's `owner/name#number:sha`",
+                    "a review's `id` (`databaseId` in GitHub's GraphQL); a commit's `owner/name#number:sha`",
         examples=["10042"],
     )
-    payload: dict[str, Any] = Field(description="the object exactly as the source API served it (NUL characters "
-                                                "are dropped, as from the pipeline's own extracts)")
+    payload: dict[str, Any] = Field(description="the object exactly as the source API served it (GitHub: a REST "
+                                                "object, or a GraphQL node with its `__typename`, as the pipeline "
+                                                "extracts them; NUL characters are dropped, as from the pipeline's "
+                                                "own extracts)")
     metadata: dict[str, Any] | None = Field(
         None, description="where it came from (request URL, page token, fetched_at); not part of the content hash",
         examples=[{"request_url": "https://acme.atlassian.net/rest/api/3/search/jql", "fetched_at": "2025-09-30T12:00:00Z"}],

@@ -11,6 +11,8 @@ Used by the GitHub client's tests, the demo and the benchmark, over real HTTP on
 * Primary rate limit per token (``x-ratelimit-*`` headers on every answer, 403 "API rate limit exceeded"
   at 0 until the reset epoch, in real wall-clock time); ``/rate_limit`` is free; a conditional request
   answered ``304 Not Modified`` (If-None-Match / If-Modified-Since) costs nothing.
+* ``POST /graphql`` (Enterprise: ``/api/graphql``): the same pull requests, reviews and commits through
+  GitHub's GraphQL API, with its own budget of points per token; see etl/fakes/github_graphql.py.
 * Injected faults: secondary limits (403/429 + retry-after), a plain 403 "Resource not accessible by
   integration", 500, 502, slow answers, truncated JSON.
 
@@ -43,6 +45,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import orjson
 
+from etl.fakes import github_graphql
 from etl.fakes.http import FakeHandler, FakeServer
 from etl.fakes.http import Faults as _BaseFaults
 
@@ -50,6 +53,7 @@ __all__ = ["FakeGitHub", "Faults", "main"]
 
 UTC = timezone.utc
 ENTERPRISE_PREFIX = "/api/v3"
+GRAPHQL_PATHS = ("/graphql", "/api/graphql")  # github.com, GitHub Enterprise
 PER_PAGE_DEFAULT = 30
 PER_PAGE_MAX = 100
 COMMITS_CAP = 250  # /pulls/{n}/commits lists at most 250 commits
@@ -225,7 +229,8 @@ class Faults(_BaseFaults):
     kinds: "secondary_403" / "secondary_429" (secondary rate limit, with ``retry-after``),
     "forbidden" (403 "Resource not accessible by integration", no retry-after, budget left),
     "500", "502", "slow" (sleep `delay` then answer), "malformed_json" (200 with a truncated body),
-    "no_next_link" (the Link header loses its rel="next": a client that trusts it stops early).
+    "no_next_link" (the Link header loses its rel="next", a GraphQL pull request list says
+    hasNextPage false: a client that trusts it stops early).
     A fault applies to authenticated requests whose path contains `path_contains`; it fires on every
     `every`-th matching request, `times` times in total (None = forever). Answers decided by a fault
     cost no primary budget.
@@ -261,11 +266,10 @@ class _Handler(FakeHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = 0
-        if length > 0:
-            self.rfile.read(length)
+        payload = self.rfile.read(length) if length > 0 else b""
         rid = _request_id()
         try:
-            status, body, headers = self.fake._dispatch(method, self.path, self.headers, rid)
+            status, body, headers = self.fake._dispatch(method, self.path, self.headers, rid, payload)
         except Exception:  # pragma: no cover - a bug in the fake: make it visible
             traceback.print_exc()
             status, body, headers = 500, orjson.dumps({"message": "Server Error"}), {}
@@ -304,7 +308,8 @@ class FakeGitHub:
     def __init__(self, repos: dict[str, int] | Iterable[str] | str | None = None, seed: int = 1,
                  tokens: Iterable[str] | str = ("ghp_test",), rate_limit: int = 5000,
                  now: datetime | None = None, work_item_keys: Iterable[str] | None = None,
-                 nul_bodies: bool = True, primary_limit_status: int = 403):
+                 nul_bodies: bool = True, primary_limit_status: int = 403, graphql_limit: int = 5000,
+                 graphql_limit_status: int = 200):
         if repos is None:
             repos = {"acme/api": 120, "acme/web": 80}
         if isinstance(repos, str):
@@ -324,6 +329,10 @@ class FakeGitHub:
         self.seed = seed
         self.rate_limit = int(rate_limit)
         self.primary_limit_status = primary_limit_status
+        self.graphql_limit = int(graphql_limit)
+        # How a spent GraphQL budget is answered: 200 with an error of type RATE_LIMITED (GitHub's
+        # usual answer), or 403/429 with x-ratelimit-remaining 0.
+        self.graphql_limit_status = graphql_limit_status
         self.nul_bodies = nul_bodies
         self.work_item_keys = tuple(work_item_keys) if work_item_keys else ()
         now = now or datetime.now(UTC)
@@ -341,6 +350,7 @@ class FakeGitHub:
         t0 = time.time()
         self._budgets: dict[str, list] = {t: [self.rate_limit, math.ceil(t0 + WINDOW)] for t in self.tokens}
         self._anon = [0, math.ceil(t0 + WINDOW)]
+        self._graphql_budgets: dict[str, list] = {t: [self.graphql_limit, math.ceil(t0 + WINDOW)] for t in self.tokens}
         self._servers: list[_Server] = []
         self._base = "http://127.0.0.1"
         self._catalogs: dict[str, dict] = {}
@@ -775,6 +785,39 @@ class FakeGitHub:
             self._roll(b)
             return b[0], b[1]
 
+    def set_graphql_budget(self, token: str, remaining: int, reset_in: float = 60) -> None:
+        """Set a token's GraphQL budget (points); when the reset epoch passes it is restored to graphql_limit."""
+        with self._budget_lock:
+            b = self._graphql_budgets[token]
+            b[0] = int(remaining)
+            b[1] = math.ceil(time.time() + reset_in)
+
+    def graphql_budget(self, token: str) -> tuple[int, int]:
+        """(remaining points, reset epoch seconds) of a token's GraphQL budget."""
+        with self._budget_lock:
+            b = self._graphql_budgets[token]
+            self._roll(b, self.graphql_limit)
+            return b[0], b[1]
+
+    def node(self, node_id: str):
+        """The object a pull request's global node id (as REST's node_id) names, or None."""
+        try:
+            raw = base64.urlsafe_b64decode(node_id.removeprefix("PR_kwDO") + "=" * (-len(node_id) % 4))
+        except (ValueError, TypeError):
+            return None
+        if not node_id.startswith("PR_kwDO") or len(raw) != 17:
+            return None
+        repo = self._repo_by_id.get(int.from_bytes(raw[1:9], "big"))
+        pr_id = int.from_bytes(raw[9:17], "big")
+        return next((("PullRequest", pr) for pr in (repo.prs.values() if repo else ()) if pr.id == pr_id), None)
+
+    @staticmethod
+    def _node_id_of(obj) -> str:
+        """A pull request's or repository's global node id, as REST's node_id writes it."""
+        if isinstance(obj, _PR):
+            return _node_id("PR_kwDO", obj.repo.id, obj.id)
+        return _node_id("R_kgDO", obj.id)
+
     def reset_requests(self) -> None:
         with self._req_lock:
             self.requests.clear()
@@ -1074,10 +1117,10 @@ class FakeGitHub:
         return f'W/"{h.hexdigest()}"'
 
     # ------------------------------------------------------------------ internals: rate limits
-    def _roll(self, b: list) -> None:
+    def _roll(self, b: list, limit: int | None = None) -> None:
         now = time.time()
         if now >= b[1]:
-            b[0] = self.rate_limit
+            b[0] = self.rate_limit if limit is None else limit
             b[1] = math.ceil(now + WINDOW)
 
     def _reserve(self, token: str) -> int | None:
@@ -1099,6 +1142,42 @@ class FakeGitHub:
             b = self._budgets[token]
             if b[1] == window:
                 b[0] += 1
+
+    def _graphql_reserve(self, token: str, cost: int) -> int | None:
+        """Take a query's cost from the token's GraphQL budget; None when less than that is left."""
+        with self._budget_lock:
+            b = self._graphql_budgets[token]
+            self._roll(b, self.graphql_limit)
+            if b[0] < cost:
+                return None
+            b[0] -= cost
+            return b[1]
+
+    def _graphql_budget_view(self, token: str) -> dict:
+        """The rateLimit object's fields (and the viewer's login) after this query's cost was taken."""
+        with self._budget_lock:
+            remaining, reset = self._graphql_budgets[token]
+        i = self.tokens.index(token)
+        return {"limit": self.graphql_limit, "remaining": max(0, remaining), "used": self.graphql_limit - remaining,
+                "resetAt": _iso(reset), "viewer": "pulse-bot" if i == 0 else f"pulse-bot-{i + 1}"}
+
+    def _graphql_headers(self, token: str, remaining: int | None = None) -> dict:
+        with self._budget_lock:
+            b = self._graphql_budgets[token]
+            left = max(0, b[0]) if remaining is None else remaining
+            return {"x-ratelimit-limit": str(self.graphql_limit), "x-ratelimit-remaining": str(left),
+                    "x-ratelimit-reset": str(b[1]), "x-ratelimit-used": str(max(0, self.graphql_limit - left)),
+                    "x-ratelimit-resource": "graphql"}
+
+    def _graphql_limited(self, token: str, rid: str) -> tuple[int, bytes, dict]:
+        uid = self.tokens.index(token) + 1
+        if self.graphql_limit_status == 200:
+            body = orjson.dumps({"errors": [{"type": "RATE_LIMITED", "code": "graphql_rate_limit",
+                                             "message": f"API rate limit exceeded for user ID {uid}."}]})
+            return 200, body, self._graphql_headers(token)
+        ts = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+        return (self.graphql_limit_status, _err(MSG_PRIMARY.format(uid=uid, rid=rid, ts=ts), DOC_PRIMARY),
+                self._graphql_headers(token, remaining=0))
 
     def _rl_headers(self, token: str | None) -> dict:
         with self._budget_lock:
@@ -1122,7 +1201,7 @@ class FakeGitHub:
         return None
 
     # ------------------------------------------------------------------ internals: HTTP
-    def _dispatch(self, method: str, raw_path: str, headers, rid: str) -> tuple[int, bytes | None, dict]:
+    def _dispatch(self, method: str, raw_path: str, headers, rid: str, payload: bytes = b"") -> tuple[int, bytes | None, dict]:
         parts = urlsplit(raw_path)
         path = parts.path
         pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -1131,10 +1210,51 @@ class FakeGitHub:
         token = self._token_of(headers)
         rec = {"method": method, "path": path, "query": query, "status": 0, "token": token,
                "if_none_match": inm, "repo": None}
-        status, body, hdrs = self._serve_request(method, path, pairs, query, headers, token, rid, rec)
+        if path in GRAPHQL_PATHS:
+            status, body, hdrs = self._serve_graphql(method, path, payload, token, rid, rec)
+        else:
+            status, body, hdrs = self._serve_request(method, path, pairs, query, headers, token, rid, rec)
         rec["status"] = status
         with self._req_lock:
             self.requests.append(rec)
+        return status, body, hdrs
+
+    def _serve_graphql(self, method, path, payload, token, rid, rec):
+        """POST /graphql (GitHub Enterprise: /api/graphql): etl/fakes/github_graphql.py. Its own
+        budget of points; the faults that fire on its path as on REST ("forbidden" as GraphQL's
+        FORBIDDEN error)."""
+        if token not in self._budgets:
+            return 401, _err("Bad credentials", "https://docs.github.com/graphql", 401), self._rl_headers(None)
+        if method != "POST":
+            return 404, _err("Not Found", "https://docs.github.com/graphql"), {}
+        malformed = drop_next = False
+        # "no_next_link" bites only a page of a pull request list (a query of the rest of a PR's
+        # reviews or commits does not count towards `every`).
+        for f in self.faults._fire(path, lambda f: f.kind != "no_next_link" or b"pullRequests(" in payload):
+            if f.kind == "slow":
+                time.sleep(f.delay)
+            elif f.kind == "malformed_json":
+                malformed = True
+            elif f.kind == "no_next_link":
+                drop_next = True
+            elif f.kind in ("secondary_403", "secondary_429"):
+                ts = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+                return (403 if f.kind == "secondary_403" else 429,
+                        _err(MSG_SECONDARY.format(rid=rid, ts=ts), DOC_SECONDARY),
+                        {**self._graphql_headers(token), "retry-after": _num(f.retry_after)})
+            elif f.kind == "forbidden":
+                body = orjson.dumps({"data": {"repository": None}, "errors": [
+                    {"type": "FORBIDDEN", "path": ["repository"], "locations": [{"line": 1, "column": 1}],
+                     "message": MSG_FORBIDDEN}]})
+                return 200, body, self._graphql_headers(token)
+            elif f.kind in ("500", "502"):
+                return int(f.kind), orjson.dumps({"message": "Server Error"}), self._graphql_headers(token)
+        status, body, hdrs = github_graphql.serve(self, ENTERPRISE_PREFIX if path == "/api/graphql" else "", payload,
+                                                  token, rid, rec)
+        if drop_next and status == 200:
+            body = github_graphql.without_next_page(body)
+        if malformed and status == 200:
+            body = body[: max(1, len(body) // 2)]
         return status, body, hdrs
 
     def _serve_request(self, method, path, pairs, query, headers, token, rid, rec):
@@ -1382,13 +1502,17 @@ class FakeGitHub:
             self._roll(b)
             core = {"limit": self.rate_limit, "used": max(0, self.rate_limit - b[0]), "remaining": max(0, b[0]),
                     "reset": b[1]}
+            g = self._graphql_budgets[token]
+            self._roll(g, self.graphql_limit)
+            graphql = {"limit": self.graphql_limit, "used": max(0, self.graphql_limit - g[0]),
+                       "remaining": max(0, g[0]), "reset": g[1]}
         t = int(time.time())
 
         def fresh(limit: int, window: int = WINDOW) -> dict:
             return {"limit": limit, "used": 0, "remaining": limit, "reset": t + window}
 
         return orjson.dumps({"resources": {
-            "core": core, "search": fresh(30, 60), "graphql": fresh(5000), "integration_manifest": fresh(5000),
+            "core": core, "search": fresh(30, 60), "graphql": graphql, "integration_manifest": fresh(5000),
             "source_import": fresh(100, 60), "code_scanning_upload": fresh(1000), "actions_runner_registration":
             fresh(10000), "scim": fresh(15000), "dependency_snapshots": fresh(100, 60), "audit_log": fresh(1750),
             "audit_log_streaming": fresh(15), "code_search": fresh(10, 60)}, "rate": core})

@@ -4,7 +4,7 @@ without holding a worker."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
@@ -40,6 +40,14 @@ def wait_while_paused(integration: Integration) -> None:
                               f"{integration.paused_until.isoformat()}", retry_after=remaining)
 
 
+def pause_after_page(integration: Integration, seconds: float) -> None:
+    """The page was fetched and the budget is down to its reserve: the next pages wait for the
+    reset (wait_while_paused) instead of spending it."""
+    until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    if integration.paused_until is None or integration.paused_until < until:
+        integration.paused_until = until
+
+
 def extract_page(batch_id: int) -> FollowUps:
     """Fetch one page and commit the next page's batch with its cursor, then store the raw records
     in a second transaction. The caller publishes the next page with the transform and load of
@@ -65,6 +73,8 @@ def extract_page(batch_id: int) -> FollowUps:
         finally:
             connector.close()
         lock_active_job(session, job.id)  # cancelled during the fetch: no next page
+        if page.pause_for:
+            pause_after_page(integration, page.pause_for)
         if page.settings_update:
             integration.settings = {**integration.settings, **page.settings_update}
         if page.next_cursor is not None:

@@ -61,6 +61,10 @@ class Page:
     # Source objects the page listed, when that is not len(records): a GitHub list page's PRs
     # (unchanged ones produce no record; changed ones bring their reviews and commits).
     listed: int | None = None
+    # The source's budget is down to the reserve it must keep: the integration pauses this many
+    # seconds once the page is stored (GitHub's GraphQL pages cost a point or two each, so the
+    # reserve is reached between pages, not within one).
+    pause_for: float | None = None
 
 
 @dataclass

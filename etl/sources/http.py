@@ -309,11 +309,18 @@ class HttpClient:
                                  status=resp.status_code) from exc
         return Response(resp.status_code, resp.url, resp.headers, body)
 
+    def seconds_to_reset(self) -> float:
+        """How long until the budget last seen resets (a minute when no reset was seen), at least 1 s."""
+        return max(1.0, (self.reset_at or time.time() + 60) - time.time() + 1)
+
+    def reserve_reached(self) -> bool:
+        """Whether the budget last seen is down to the reserve the source must keep (min_remaining)."""
+        return self.remaining is not None and self.remaining <= self.rate_limits.min_remaining and bool(self.reset_at)
+
     def _refuse_spending_the_reserve(self) -> None:
-        policy = self.rate_limits
-        if self.remaining is not None and self.remaining <= policy.min_remaining and self.reset_at:
-            raise RateLimited(f"{policy.name} rate limit nearly spent ({self.remaining} left); waiting for the reset",
-                              retry_after=max(1.0, self.reset_at - time.time() + 1))
+        if self.reserve_reached():
+            raise RateLimited(f"{self.rate_limits.name} rate limit nearly spent ({self.remaining} left); waiting for "
+                              "the reset", retry_after=self.seconds_to_reset())
 
     def _read_budget(self, resp: requests.Response) -> None:
         policy = self.rate_limits
@@ -343,8 +350,7 @@ class HttpClient:
             if retry_after is not None:  # a secondary limit: retried after that delay
                 raise RetriableError(message, status=status, url=resp.url, retry_after=retry_after)
             if policy.remaining_header and resp.headers.get(policy.remaining_header) == "0":
-                wait = max(1.0, (self.reset_at or time.time() + 60) - time.time() + 1)
-                raise RateLimited(message, status=status, url=resp.url, retry_after=wait)
+                raise RateLimited(message, status=status, url=resp.url, retry_after=self.seconds_to_reset())
             if status == 429:
                 raise RetriableError(message, status=status, url=resp.url, retry_after=policy.default_wait)
         if status == 429 or status >= 500:

@@ -10,8 +10,6 @@ the job fails with it when the retries run out. Taking it for the end would end 
 `succeeded` with the rest of the data missing."""
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 from etl.sources.http import RetriableError
 
 
@@ -77,16 +75,6 @@ class OffsetPaginator:
 
 class LinkPaginator:
     """GitHub: follow the `Link` header's rel="next" URL (it carries the query)."""
-
-    @staticmethod
-    def last_page(headers) -> int | None:
-        """The page number of the rel="last" link (GitHub puts it on every page but the last)."""
-        for part in (headers.get("Link") or "").split(","):
-            url, _, rel = part.partition(";")
-            if 'rel="last"' in rel:
-                page = parse_qs(urlsplit(url.strip().strip("<>")).query).get("page", [""])[0]
-                return int(page) if page.isdigit() else None
-        return None
 
     def next_cursor(self, headers, cursor: dict) -> dict | None:
         for part in (headers.get("Link") or "").split(","):

@@ -48,16 +48,15 @@ def test_a_sync_whose_pages_held_fewer_than_the_source_counts_ends_partial(api_c
 
 
 def test_a_github_listing_that_stops_before_its_last_page_ends_partial(github_integration):
-    tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 120})  # 5 pages of 25
+    tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 120})  # 3 GraphQL pages of 50
     job = run_sync(tenant_id, integration_id, "full")
-    assert (job.status, job.listed, job.expected) == ("succeeded", 120, 101), job.error_details  # 4 full pages + 1
+    assert (job.status, job.listed, job.expected) == ("succeeded", 120, 120), job.error_details  # totalCount
 
     tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 120})
-    # Page 2 forgets its next link (added before the job: a full sync's deletion check, which
-    # lists the repository again when the job ends, must not take the fault instead).
-    fake.faults.add("no_next_link", path_contains="/repositories/", times=1)
+    # Page 2 says it is the last (the deletion check at the job's end lists over REST: not faulted).
+    fake.faults.add("no_next_link", path_contains="/graphql", times=1, every=2)
     job = run_sync(tenant_id, integration_id, "full")
 
-    # Before: succeeded after two pages, 70 pull requests never looked at.
-    assert (job.status, job.listed, job.expected) == ("partial", 50, 101), job.error_details
-    assert job.error_details["missing"] == 51 and fake.faults.items == []
+    # Before: succeeded after two pages, 20 pull requests never looked at.
+    assert (job.status, job.listed, job.expected) == ("partial", 100, 120), job.error_details
+    assert job.error_details["missing"] == 20 and fake.faults.items == []

@@ -27,9 +27,12 @@ GITHUB_REPOS = {"acme/api": 40, "acme/web": 25}
 # when a row was written. A raw object's content_hash is left out too: it hashes the payload as
 # served, the fake's port included.
 RUN_COLUMNS = ("id", "tenant_id", "integration_id", "raw_id", "loaded_at")
-FINAL_TABLES = ("work_items", "work_item_transitions", "pull_requests")
+FINAL_TABLES = ("work_items", "work_item_transitions", "pull_requests", "pr_reviews", "pr_commits")
 
-# rows:sha256-prefix, recorded on 2026-12-02 at commit 8681b06 (before issue 12's changes).
+# rows:sha256-prefix, recorded on 2026-12-02 at commit 8681b06 (before issue 12's changes); pr_reviews
+# and pr_commits on 2026-12-03 at commit dd704af, before pull requests were read through GraphQL.
+# The raw:github_* digests were re-recorded then: the raw layer now holds GraphQL nodes (same objects,
+# same counts, GraphQL's field names); every final row, from those nodes, is unchanged.
 EXPECTED = {
     "jira": {
         "raw:jira_issue": "300:c66ffe89b4b8be48",
@@ -38,9 +41,11 @@ EXPECTED = {
     },
     "github": {
         "pull_requests": "65:bd9fd42c1c0f4ea2",
-        "raw:github_pr_commit": "1523:db85d3d915cf51b7",
-        "raw:github_pr_review": "133:1e76f61e98e3a0da",
-        "raw:github_pull_request": "65:6f8477d358e49ae4",
+        "pr_commits": "1523:7828ac6cc77e51c5",
+        "pr_reviews": "133:432957171adead12",
+        "raw:github_pr_commit": "1523:552168dcc1ccdecf",
+        "raw:github_pr_review": "133:791f3968a4643cd6",
+        "raw:github_pull_request": "65:ed45089595ed13f7",
     },
 }
 

@@ -22,6 +22,7 @@ import requests
 from etl import allowlist
 from etl.models import RawExtractionData
 from etl.sources import outbound
+from etl.sources.http import OutboundRefused
 from etl.tenancy.integrations import create_integration
 from tests.scopes import session_scope
 from tests.waiting import run_sync
@@ -202,19 +203,20 @@ def test_same_host_redirect_is_followed_with_the_guard(api_client, make_tenant, 
     assert r.json() == {"ok": True, "account": "ETL Bot (712020:abc)", "checked": ["project ABC"]}
 
 
-@pytest.mark.usefixtures("workers")
-def test_link_header_to_another_host_is_refused_and_gets_no_token(make_tenant, internal, servers):
+def test_link_header_to_another_host_is_refused_and_gets_no_token(internal, servers):
+    """The REST listing that finds deletions follows Link headers: never to another host."""
+    from etl.sources.github.client import GitHubClient
+
     def answer(path):
         if path.startswith("/repos/acme/api/pulls?"):
             return _json(200, [], Link=f'<{internal.url}/repositories/1/pulls?page=2>; rel="next"')
         return _json(404, {"message": "Not Found"})
 
     github = servers("127.0.0.1", answer)
-    tenant_id, _ = make_tenant()
-    integration_id = _db_integration(tenant_id, "github", github.url, {"repos": ["acme/api"]})
-    job = run_sync(tenant_id, integration_id)
-    assert job.status == "failed"
-    assert f"refused to follow a link to {internal.url}" in job.error_details["message"], job.error_details
+    client = GitHubClient(github.url, TOKEN, {"repos": ["acme/api"]}, page_size=50, timeout=5, min_remaining=0)
+    with pytest.raises(OutboundRefused) as refused:
+        client.list_repo_numbers("acme/api")
+    assert f"refused to follow a link to {internal.url}" in refused.value.message
     assert internal.seen == []
     assert [auth for _, auth in github.seen] == [f"Bearer {TOKEN}"]
 

@@ -102,23 +102,28 @@ def _dig(value, *path):
 
 def identity_problem(entity_type: str, external_id: str, payload: dict) -> tuple[tuple, str] | None:
     """The transform derives the final row's id from the payload: an external_id that disagrees
-    with it would make two rows of one object."""
+    with it would make two rows of one object. Payloads in GraphQL's shape (with `__typename`) or
+    REST's, as the transform reads both."""
+    graphql = "__typename" in payload
     if entity_type == REVIEW:
-        if payload.get("id") in (None, ""):
-            return ("payload", "id"), f"a {entity_type} payload needs its `id`"
-        if str(payload["id"]) != external_id:
-            return ("external_id",), f"external_id {external_id!r} is not the payload's id {str(payload['id'])!r}"
+        key = "databaseId" if graphql else "id"
+        if payload.get(key) in (None, ""):
+            return ("payload", key), f"a {entity_type} payload needs its `{key}`"
+        if str(payload[key]) != external_id:
+            return ("external_id",), f"external_id {external_id!r} is not the payload's {key} {str(payload[key])!r}"
     elif entity_type == PULL:
-        repo = _dig(payload, "base", "repo", "full_name")
+        repo = _dig(payload, "repository", "nameWithOwner") if graphql else _dig(payload, "base", "repo", "full_name")
         number = payload.get("number")
         if not repo or not isinstance(number, int):
-            return ("payload",), "a github_pull_request payload needs `number` and `base.repo.full_name`"
+            where = "`repository.nameWithOwner`" if graphql else "`base.repo.full_name`"
+            return ("payload",), f"a github_pull_request payload needs `number` and {where}"
         if pull_id(repo, number) != external_id:
             return ("external_id",), f"external_id {external_id!r} is not {pull_id(repo, number)!r} (owner/name#number)"
     elif entity_type == COMMIT:
         pr, _, sha = external_id.rpartition(":")
         if not PULL_ID.match(pr) or not sha:
             return ("external_id",), f"external_id {external_id!r} is not owner/name#number:sha"
-        if payload.get("sha") not in (None, sha):
-            return ("external_id",), f"external_id ends in {sha!r} but the payload's sha is {payload['sha']!r}"
+        given = _dig(payload, "commit", "oid") if graphql else payload.get("sha")
+        if given not in (None, sha):
+            return ("external_id",), f"external_id ends in {sha!r} but the payload's sha is {given!r}"
     return None

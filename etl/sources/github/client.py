@@ -1,23 +1,23 @@
-"""GitHub REST client (github.com or GitHub Enterprise /api/v3): pull requests with their detail,
-reviews and commits, as declared in streams.py. Rate limits as GitHub documents them (classified by
-the shared layer with GITHUB_RATE_LIMITS), conditional requests, Link paging."""
+"""GitHub client (github.com or GitHub Enterprise /api/v3): pull requests with their reviews and
+commits in GraphQL pages (graphql.py), as declared in streams.py; REST for the connection test and the
+listing of numbers that finds deletions. Rate limits as GitHub documents them (classified by the shared
+layer with rate_limits() below, and by graphql.py for what GraphQL answers with HTTP 200)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import urlencode
 
 from etl.sources.base import Page, Record
-from etl.sources.github.streams import (
-    COMMIT,
-    ID_LISTING_PARAMS,
-    PULL,
-    PULL_DETAIL,
-    PULLS,
-    REVIEW,
-    SUB_RESOURCES,
-    pull_id,
+from etl.sources.github.graphql import (
+    FOLLOW_UP_BATCH,
+    NESTED,
+    PULLS_QUERY,
+    GraphQL,
+    connection_nodes,
+    follow_up_query,
+    graphql_url,
 )
-from etl.sources.http import FatalError, HttpClient, RateLimitPolicy, Response
+from etl.sources.github.streams import COMMIT, PULL, PULL_DETAIL, PULLS, REVIEW, pull_id
+from etl.sources.http import FatalError, HttpClient, RateLimitPolicy
 from etl.sources.pagination import github_items
 
 SECONDARY_LIMIT_WAIT = 60  # GitHub: without retry-after, wait at least a minute
@@ -43,87 +43,76 @@ def rate_limits(min_remaining: int) -> RateLimitPolicy:
 
 
 class GitHubClient:
+    """Pull requests with their reviews and commits through the GraphQL API, a page of
+    `page_size` pull requests per query (etl/sources/github/graphql.py); REST for the connection
+    test and the reconciliation of deletions (a listing of numbers only)."""
+
     def __init__(self, base_url: str, token: str, settings: dict, *, page_size: int, timeout: float,
                  min_remaining: int):
         self.settings = settings
         self.page_size = page_size
-        self.http = HttpClient(base_url, {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-                                          "X-GitHub-Api-Version": "2022-11-28"},
-                               timeout=timeout, rate_limits=rate_limits(min_remaining))
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
+                   "X-GitHub-Api-Version": "2022-11-28"}
+        self.http = HttpClient(base_url, headers, timeout=timeout, rate_limits=rate_limits(min_remaining))
+        # GraphQL's budget is not REST's: a client of its own keeps the remaining budget it saw.
+        self.graphql = GraphQL(HttpClient(base_url, headers, timeout=timeout, rate_limits=rate_limits(min_remaining)),
+                               graphql_url(base_url))
         self.paginator = PULLS.paginator
 
     def close(self) -> None:
         self.http.close()
+        self.graphql.http.close()
 
     def pulls_page(self, repo: str, cursor: dict, state) -> Page:
-        """One page of a repository's PRs, newest update first, down to the watermark. For each PR
-        that changed since it was stored: its detail, reviews and commits."""
-        before = self.http.requests_made
-        first = not cursor.get("url")
-        url = cursor.get("url") or PULLS.path.format(repo=repo)
-        params = None if cursor.get("url") else {**PULLS.params, "per_page": self.page_size}
-        if first and state.stream_etag:
-            # Nothing in the repository changed since the last complete sync: one free request.
-            resp = self.http.request("GET", url, params=params, headers={"If-None-Match": state.stream_etag},
-                                     allow_304=True)
-        else:
-            resp = self.http.request("GET", url, params=params)
-        if resp.status == 304:
-            return Page([], None, requests_made=self.http.requests_made - before, not_modified=1,
-                        stream_etag=state.stream_etag)
-
+        """One page of a repository's PRs, newest update first, down to the watermark, each with
+        its reviews and commits; records only for PRs not already stored at this version."""
+        before = self.http.requests_made + self.graphql.http.requests_made
+        owner, name = repo.split("/", 1)
+        data = self.graphql.query(PULLS_QUERY, {"owner": owner, "name": name, "first": self.page_size,
+                                                "after": cursor.get("after")})
+        connection = (data.get("repository") or {}).get("pullRequests")
+        nodes = connection_nodes(connection, f"the pull requests of {repo}")
         since = parse_github_datetime(cursor.get("since"))
-        items = github_items(resp.body, f"the pull request list of {repo} ({resp.url})")
-        key = PULLS.replication_key
-        fresh = [pr for pr in items if since is None or parse_github_datetime(pr[key]) >= since]
-        reached_watermark = len(fresh) < len(items)
-        stored = state.stored_versions(PULL, [pull_id(repo, pr["number"]) for pr in fresh])
-        records: list[Record] = []
-        for pr in fresh:
-            if stored.get(pull_id(repo, pr["number"])) == pr[key]:
-                continue  # stored and processed at this version: no sub-requests
-            records += self.pull_records(repo, pr["number"], state)
-        next_cursor = None if reached_watermark else self.paginator.next_cursor(resp.headers, cursor)
-        self.http.not_modified, not_modified = 0, self.http.not_modified
-        complete_read = first and since is None
-        return Page(records, next_cursor, requests_made=self.http.requests_made - before,
-                    not_modified=not_modified, stream_etag=resp.headers.get("ETag") if first else None,
-                    listed=len(fresh), source_total=self.listed_at_least(resp.headers, items) if complete_read else None)
-
-    def listed_at_least(self, first_page_headers, items: list) -> int:
-        """How many PRs a complete listing must reach: GitHub gives no total, but its first page's
-        rel="last" link says how many pages there are, so at least (last - 1) full pages and one
-        more PR (a single page: its items)."""
-        last = self.paginator.last_page(first_page_headers)
-        return len(items) if last is None else (last - 1) * self.page_size + 1
-
-    def pull_records(self, repo: str, number: int, state) -> list[Record]:
+        fresh = [pr for pr in nodes if since is None or parse_github_datetime(pr[PULLS.replication_key]) >= since]
+        stored = state.stored_versions(PULL, [pull_id(repo, pr["number"]) for pr in fresh],
+                                       field=PULLS.replication_key)
+        changed = [pr for pr in fresh if stored.get(pull_id(repo, pr["number"])) != pr[PULLS.replication_key]]
+        self.complete_nested(changed)
         fetched_at = datetime.now(timezone.utc).isoformat()
-        pid = pull_id(repo, number)
-        out = []
-        detail = self.get_conditional(PULL_DETAIL.format(repo=repo, number=number), None, state)
-        if detail.status == 200:
-            pr = detail.body
-            out.append(Record(PULL, pid, pr, parse_github_datetime(pr.get(PULLS.replication_key)),
-                              {"request_url": detail.url, "fetched_at": fetched_at}))
-        for review in self.paged(SUB_RESOURCES[REVIEW].format(repo=repo, number=number), state):
-            out.append(Record(REVIEW, str(review["id"]), review, None, {"pull": pid, "fetched_at": fetched_at}))
-        for commit in self.paged(SUB_RESOURCES[COMMIT].format(repo=repo, number=number), state):
-            out.append(Record(COMMIT, f"{pid}:{commit['sha']}", commit, None, {"pull": pid, "fetched_at": fetched_at}))
-        return out
+        records = [r for pr in changed for r in pull_records(repo, pr, self.graphql.url, fetched_at)]
+        reached_watermark = len(fresh) < len(nodes)
+        page_info = connection["pageInfo"]
+        more = page_info.get("hasNextPage") and not reached_watermark
+        complete_read = not cursor.get("after") and since is None
+        return Page(records, {**cursor, "after": page_info["endCursor"]} if more else None,
+                    requests_made=self.http.requests_made + self.graphql.http.requests_made - before,
+                    listed=len(fresh), source_total=connection.get("totalCount") if complete_read else None,
+                    pause_for=self.graphql.http.seconds_to_reset() if self.graphql.http.reserve_reached() else None)
 
-    def paged(self, path: str, state, per_page: int = 100):
-        """Every item of a paginated sub-list. Pages are addressed by number so that a page
-        answered 304 (unchanged, already stored) does not hide the pages after it."""
-        page = 1
-        while True:
-            resp = self.get_conditional(path, {"per_page": per_page, "page": page}, state)
-            if resp.status == 200:
-                items = github_items(resp.body, f"{path} page {page}")
-                yield from items
-                if len(items) < per_page:
-                    return
-            page += 1
+    def complete_nested(self, prs: list[dict]) -> None:
+        """The reviews or commits of PRs that have more than one query's page of them (a few per
+        repository): continued in batches of FOLLOW_UP_BATCH lists per query, appended in place."""
+        wanted = []
+        for pr in prs:
+            for name in NESTED:
+                connection_nodes(pr.get(name), f"the {name} of pull request #{pr.get('number')}")
+                if pr[name]["pageInfo"].get("hasNextPage"):
+                    wanted.append((pr, name))
+        while wanted:
+            batch, wanted = wanted[:FOLLOW_UP_BATCH], wanted[FOLLOW_UP_BATCH:]
+            variables = {}
+            for i, (pr, name) in enumerate(batch):
+                variables[f"id{i}"], variables[f"after{i}"] = pr["id"], pr[name]["pageInfo"]["endCursor"]
+            data = self.graphql.query(follow_up_query([(pr["id"], name) for pr, name in batch]), variables,
+                                      missing_ok=True)
+            for i, (pr, name) in enumerate(batch):
+                if data.get(f"p{i}") is None:  # deleted since its page was read: reconciliation marks it
+                    continue
+                more = data[f"p{i}"].get(name)
+                pr[name]["nodes"] += connection_nodes(more, f"the {name} of pull request #{pr['number']}")
+                pr[name]["pageInfo"] = more["pageInfo"]
+                if more["pageInfo"].get("hasNextPage"):
+                    wanted.append((pr, name))
 
     def pull_exists(self, external_id: str) -> bool:
         repo, _, number = external_id.rpartition("#")
@@ -136,7 +125,8 @@ class GitHubClient:
         return True
 
     def list_repo_numbers(self, repo: str) -> set[int]:
-        url, params, numbers = PULLS.path.format(repo=repo), ID_LISTING_PARAMS, set()
+        """Every PR number of a repository over REST (100 per request, no nested data)."""
+        url, params, numbers = PULLS.path.format(repo=repo), PULLS.params, set()
         while url:
             resp = self.http.request("GET", url, params=params)
             numbers.update(pr["number"] for pr in github_items(resp.body, f"the pull request list of {repo}"))
@@ -144,16 +134,16 @@ class GitHubClient:
         return numbers
 
 
-    def get_conditional(self, url: str, params: dict | None, state) -> Response:
-        """GET with the stored validators; remembers new ones in `state` (saved with the data)."""
-        full_url = self.http.url_for(url) + ("?" + urlencode(params) if params else "")
-        etag, last_modified = state.validators(full_url)
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        resp = self.http.request("GET", full_url, headers=headers, allow_304=True)
-        if resp.status == 200:
-            state.remember(full_url, resp.headers.get("ETag"), resp.headers.get("Last-Modified"))
-        return resp
+def pull_records(repo: str, pr: dict, url: str, fetched_at: str) -> list[Record]:
+    """A PR node as three kinds of raw objects, as the REST client stored them: the PR (its nested
+    lists reduced to their totalCount), each review, each commit."""
+    pid = pull_id(repo, pr["number"])
+    payload = {**pr, **{name: {"totalCount": pr[name].get("totalCount")} for name in NESTED}}
+    out = [Record(PULL, pid, payload, parse_github_datetime(pr.get(PULLS.replication_key)),
+                  {"request_url": url, "fetched_at": fetched_at})]
+    for review in pr["reviews"]["nodes"]:
+        out.append(Record(REVIEW, str(review["databaseId"]), review, None, {"pull": pid, "fetched_at": fetched_at}))
+    for commit in pr["commits"]["nodes"]:
+        out.append(Record(COMMIT, f"{pid}:{commit['commit']['oid']}", commit, None,
+                          {"pull": pid, "fetched_at": fetched_at}))
+    return out

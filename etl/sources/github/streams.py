@@ -1,6 +1,7 @@
 """GitHub's entity types and its stream, declared: one `pulls:<owner>/<repo>` stream per
-repository, listing pull requests newest update first; each changed pull brings its detail, reviews
-and commits (sub-resources, paged by number). The client reads its requests from here."""
+repository. Its pages come from GraphQL (graphql.py: pull requests newest update first, each with
+its reviews and commits, `updatedAt` compared with the watermark); `path`, `params` and `paginator`
+are the REST listing of every PR number that finds deletions (etl.ops.reconcile)."""
 from __future__ import annotations
 
 import re
@@ -14,16 +15,13 @@ REVIEW = "github_pr_review"
 COMMIT = "github_pr_commit"
 
 PULLS = StreamSpec(name="pulls", entity_type=PULL, path="/repos/{repo}/pulls", paginator=LinkPaginator(),
-                   replication_key="updated_at", params={"state": "all", "sort": "updated", "direction": "desc"},
+                   replication_key="updatedAt", params={"state": "all", "per_page": 100},
                    reconcile_table=PullRequest.__table__)
 STREAMS = (PULLS,)
 STREAM_PREFIX = PULLS.name + ":"
 
-# What one changed pull request brings, each with its own conditional requests.
+# Whether a PR missing from the listing is really gone (404), over REST.
 PULL_DETAIL = "/repos/{repo}/pulls/{number}"
-SUB_RESOURCES = {REVIEW: "/repos/{repo}/pulls/{number}/reviews", COMMIT: "/repos/{repo}/pulls/{number}/commits"}
-# The id listing (reconciliation of deletions): every state, largest pages, any order.
-ID_LISTING_PARAMS = {"state": "all", "per_page": 100}
 
 
 def stream_name(repo: str) -> str:

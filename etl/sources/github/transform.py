@@ -1,4 +1,8 @@
-"""Raw GitHub objects -> pull_requests, pr_reviews, pr_commits rows. Pure functions."""
+"""Raw GitHub objects -> pull_requests, pr_reviews, pr_commits rows. Pure functions.
+
+Raw objects come in two shapes: GraphQL nodes (what the client extracts, marked by `__typename`) and
+REST objects (stored before the client moved to GraphQL, and what the raw-data API may be sent).
+GraphQL nodes are read into the REST fields the row builders use, so both make the same rows."""
 from __future__ import annotations
 
 import logging
@@ -122,11 +126,11 @@ def pull_row(pr: dict, ctx: TransformContext, patterns) -> dict:
     }
 
 
-def review_row(review: dict, ctx: TransformContext, patterns) -> dict:
+def review_row(review: dict, pr_external_id: str, ctx: TransformContext, patterns) -> dict:
     return {
         **_base(ctx),
         "external_id": str(review["id"]),
-        "pr_external_id": pull_id_from_url(review.get("pull_request_url")),
+        "pr_external_id": pr_external_id,
         "state": review.get("state") or "COMMENTED",
         "author": (review.get("user") or {}).get("login"),
         "author_is_bot": is_bot(review.get("user"), patterns),
@@ -149,6 +153,66 @@ def commit_row(external_id: str, commit: dict, ctx: TransformContext) -> dict:
     }
 
 
+def graphql_user(actor: dict | None) -> dict | None:
+    """A GraphQL Actor as REST's user: GraphQL names a bot `dependabot` where REST says `dependabot[bot]`."""
+    if not actor:
+        return None
+    kind = actor.get("__typename")
+    login = actor.get("login")
+    return {"login": f"{login}[bot]" if kind == "Bot" and login else login, "type": kind}
+
+
+def rest_pull(node: dict) -> dict:
+    """A GraphQL PullRequest node in REST's fields (state MERGED is REST's closed with merged_at)."""
+    state = (node.get("state") or "").lower()
+    return {
+        "number": node.get("number"), "title": node.get("title"), "body": node.get("body"),
+        "state": "closed" if state == "merged" else state, "draft": node.get("isDraft"),
+        "user": graphql_user(node.get("author")), "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"), "merged_at": node.get("mergedAt"), "closed_at": node.get("closedAt"),
+        "head": {"ref": node.get("headRefName")},
+        "base": {"ref": node.get("baseRefName"), "repo": {"full_name": (node.get("repository") or {}).get("nameWithOwner")}},
+        "additions": node.get("additions"), "deletions": node.get("deletions"),
+        "changed_files": node.get("changedFiles"), "commits": (node.get("commits") or {}).get("totalCount"),
+        "html_url": node.get("url"),
+    }
+
+
+def rest_review(node: dict) -> tuple[dict, str]:
+    """A GraphQL PullRequestReview node in REST's fields, and its pull request's external id."""
+    pull = node.get("pullRequest") or {}
+    repo = (pull.get("repository") or {}).get("nameWithOwner")
+    if not repo or not pull.get("number"):
+        raise TransformError("review has no pull request (pullRequest.number and repository.nameWithOwner)")
+    review = {"id": node["databaseId"], "state": node.get("state"), "user": graphql_user(node.get("author")),
+              "submitted_at": node.get("submittedAt")}
+    return review, pull_id(repo, pull["number"])
+
+
+def rest_commit(node: dict) -> dict:
+    """A GraphQL PullRequestCommit node in REST's fields: the linked GitHub user is the author's."""
+    commit = node.get("commit") or {}
+    author = commit.get("author") or {}
+    return {"sha": commit.get("oid"), "author": author.get("user"),
+            "commit": {"author": {"name": author.get("name")}, "message": commit.get("message"),
+                       "committer": {"date": commit.get("committedDate")}}}
+
+
+def is_graphql(payload: dict) -> bool:
+    return "__typename" in payload
+
+
+def row_of(entity_type: str, external_id: str, payload: dict, ctx: TransformContext, patterns) -> dict:
+    graphql = is_graphql(payload)
+    if entity_type == PULL:
+        return pull_row(rest_pull(payload) if graphql else payload, ctx, patterns)
+    if entity_type == REVIEW:
+        review, pr_external_id = rest_review(payload) if graphql else (
+            payload, pull_id_from_url(payload.get("pull_request_url")))
+        return review_row(review, pr_external_id, ctx, patterns)
+    return commit_row(external_id, rest_commit(payload) if graphql else payload, ctx)
+
+
 TABLES = {PULL: PullRequest.__table__, REVIEW: PrReview.__table__, COMMIT: PrCommit.__table__}
 
 
@@ -158,13 +222,9 @@ def transform_github(entity_type: str, raw: list[tuple[int, str, dict]], ctx: Tr
     result = TransformResult(rows={table: []})
     for raw_id, external_id, payload in raw:
         try:
+            row = row_of(entity_type, external_id, payload, ctx, patterns)
             if entity_type == PULL:
-                row = pull_row(payload, ctx, patterns)
                 row["raw_id"] = raw_id
-            elif entity_type == REVIEW:
-                row = review_row(payload, ctx, patterns)
-            else:
-                row = commit_row(external_id, payload, ctx)
         except TransformError as exc:
             result.failures[raw_id] = str(exc)
             continue

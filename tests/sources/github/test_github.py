@@ -1,5 +1,5 @@
 """GitHub end to end: fake GitHub over HTTP -> queues -> real workers -> pull_requests, pr_reviews,
-pr_commits. Conditional requests, rate limits and work-item links as a user sees them."""
+pr_commits. GraphQL pages and their budget, rate limits and work-item links as a user sees them."""
 from __future__ import annotations
 
 import time
@@ -59,7 +59,7 @@ def test_sync_lands_every_pull_request_with_reviews_and_commits(github_integrati
     assert states == {"open", "closed", "merged"}
 
 
-def test_unchanged_resync_costs_no_budget_and_writes_nothing(github_integration):
+def test_an_unchanged_incremental_sync_costs_a_point_per_repository_and_writes_nothing(github_integration):
     tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 80, "acme/web": 40})
     assert run_sync(tenant_id, integration_id).status == "succeeded"
 
@@ -69,13 +69,13 @@ def test_unchanged_resync_costs_no_budget_and_writes_nothing(github_integration)
                               {"i": integration_id}).one() for t in ("raw_extraction_data", "pull_requests",
                                                                       "pr_reviews", "pr_commits")]
 
-    before, budget = snapshot(), fake.budget(fake.token)[0]
+    before, points, rest = snapshot(), fake.graphql_budget(fake.token)[0], fake.budget(fake.token)[0]
     fake.reset_requests()
     job = run_sync(tenant_id, integration_id)
     assert job.status == "succeeded"
-    assert (job.requests_made, job.not_modified, job.extracted) == (2, 2, 0)
-    assert all(r["status"] == 304 for r in fake.requests)
-    assert fake.budget(fake.token)[0] == budget, "304s cost no rate limit"
+    assert (job.requests_made, job.extracted) == (2, 0)
+    assert [(r["method"], r["path"], r["graphql_cost"]) for r in fake.requests] == [("POST", "/graphql", 1)] * 2
+    assert fake.graphql_budget(fake.token)[0] == points - 2 and fake.budget(fake.token)[0] == rest
     assert snapshot() == before
 
 
@@ -87,17 +87,23 @@ def test_new_review_is_picked_up_and_nothing_else_is_refetched(github_integratio
     fake.reset_requests()
     job = run_sync(tenant_id, integration_id)
     assert job.status == "succeeded"
-    sub = [r["path"] for r in fake.requests if "/pulls/" in r["path"]]
-    assert sub and all(f"/pulls/{number}" in p for p in sub), sub
+    assert len(fake.requests) == 2, "one query per repository"
+    exp = fake.expected("acme/api", number)
+    assert job.extracted == 2, "that PR and its new review; its unchanged commits are not rewritten"
     reviews = children(PrReview, integration_id)[f"acme/api#{number}"]
     assert str(review_id) in {r.external_id for r in reviews}
-    assert pulls(integration_id)[("acme/api", number)].updated_at == fake.expected("acme/api", number)["updated"]
+    assert pulls(integration_id)[("acme/api", number)].updated_at == exp["updated"]
 
 
-def test_spent_budget_pauses_only_that_integration(github_integration, make_tenant):
-    tenant_a, _, integ_a, fake_a = github_integration(repos={"acme/api": 60})
+@pytest.mark.parametrize("budget, status", [(51, 200), (0, 200), (0, 403)],
+                         ids=["reserve-reached", "rate-limited-200", "rate-limited-403"])
+def test_spent_budget_pauses_only_that_integration(github_integration, make_tenant, budget, status):
+    """Down to the reserve (50 points) after a page, or refused by GitHub (a 200 with RATE_LIMITED,
+    or a 403 with x-ratelimit-remaining 0): the job is deferred until the reset, as paused task
+    runs, while no worker waits and another integration's job runs meanwhile."""
+    tenant_a, _, integ_a, fake_a = github_integration(repos={"acme/api": 60}, graphql_limit_status=status)
     tenant_b, _, integ_b, fake_b = github_integration(repos={"other/app": 40})
-    fake_a.set_budget(fake_a.token, remaining=70, reset_in=6)  # reserve is 50: about 20 requests, then wait
+    fake_a.set_graphql_budget(fake_a.token, remaining=budget, reset_in=6)
     from etl.db import get_sessionmaker
     from etl.jobs.lifecycle import start_job
 
@@ -122,17 +128,18 @@ def test_spent_budget_pauses_only_that_integration(github_integration, make_tena
 
 def test_secondary_limits_are_survived_and_forbidden_fails_with_githubs_message(github_integration):
     tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 30})
-    fake.faults.add("secondary_403", path_contains="/reviews", times=1, retry_after=1)
-    fake.faults.add("secondary_429", path_contains="/commits", times=1, retry_after=1)
+    fake.faults.add("secondary_403", path_contains="/graphql", times=1, retry_after=1)
+    fake.faults.add("secondary_429", path_contains="/graphql", times=1, retry_after=1)
+    fake.faults.add("502", path_contains="/graphql", times=1)
     job = run_sync(tenant_id, integration_id)
     assert job.status == "succeeded", job.error_details
     assert len(pulls(integration_id)) == 30
 
     tenant_id, _, integration_id, fake = github_integration(repos={"acme/api": 10})
-    fake.faults.add("forbidden", path_contains="/pulls", times=None)
+    fake.faults.add("forbidden", path_contains="/graphql", times=None)
     job = run_sync(tenant_id, integration_id)
     assert job.status == "failed"
-    assert "403" in job.error_details["message"] and "Resource not accessible by integration" in job.error_details["message"]
+    assert "Resource not accessible by integration" in job.error_details["message"]
 
 
 def test_work_item_links_stay_within_the_tenant(github_integration, jira_integration, api_client):
@@ -199,6 +206,6 @@ def test_github_enterprise_base_url(make_tenant):
         job = run_sync(tenant_id, integration_id)
         assert job.status == "succeeded", job.error_details
         assert len(pulls(integration_id)) == 30
-        assert fake.requests and all(r["path"].startswith("/api/v3/") for r in fake.requests)
+        assert fake.requests and {r["path"] for r in fake.requests} == {"/api/graphql"}
     finally:
         fake.stop()

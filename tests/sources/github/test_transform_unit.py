@@ -169,3 +169,80 @@ def test_an_out_of_range_integer_is_refused_for_its_record_only():
            "(-2147483648 to 2147483647)",
     }
     assert result.ok_raw_ids == [4] and [r["number"] for r in result.rows["pull_requests"]] == [10]
+
+
+# GraphQL nodes, as the client extracts them now: the same rows as the REST objects above.
+def actor(login: str, kind: str = "User") -> dict:
+    return {"__typename": kind, "login": login}
+
+
+def gql_pull(number: int = 7, **changes) -> dict:
+    return {"__typename": "PullRequest", "id": "PR_x", "number": number, "title": "ABC-12: fix the login redirect",
+            "body": "Also OPS-3.", "state": "MERGED", "isDraft": False, "url": f"https://github.com/{REPO}/pull/{number}",
+            "createdAt": "2025-09-01T10:00:00Z", "updatedAt": "2025-09-03T10:00:00Z",
+            "closedAt": "2025-09-03T10:00:00Z", "mergedAt": "2025-09-03T10:00:00Z", "additions": 10, "deletions": 2,
+            "changedFiles": 3, "baseRefName": "main", "headRefName": "feature/ABC-12-login", "author": actor("ada"),
+            "repository": {"nameWithOwner": REPO}, "reviews": {"totalCount": 1}, "commits": {"totalCount": 2},
+            **changes}
+
+
+def gql_review(rid: int, author: dict | None, state: str | None = "APPROVED",
+               submitted_at: str | None = "2025-09-02T10:00:00Z") -> dict:
+    return {"__typename": "PullRequestReview", "databaseId": rid, "state": state, "submittedAt": submitted_at,
+            "author": author, "pullRequest": {"number": 7, "repository": {"nameWithOwner": REPO}}}
+
+
+def gql_commit(sha: str, login: str | None, message: str, date: str = "2025-09-01T12:00:00Z") -> dict:
+    return {"__typename": "PullRequestCommit", "commit": {
+        "oid": sha, "message": message, "committedDate": date,
+        "author": {"name": "Ada Lovelace", "user": {"login": login} if login else None}}}
+
+
+def without_ids(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k not in ("tenant_id", "integration_id")} for row in rows]
+
+
+def test_graphql_pull_requests_make_the_rows_rest_objects_make():
+    ctx = context()
+    pairs = [(pull(), gql_pull()), (pull(8, merged_at=None), gql_pull(8, state="CLOSED", mergedAt=None)),
+             (pull(9, state="open", closed_at=None, merged_at=None, draft=True, body=None),
+              gql_pull(9, state="OPEN", closedAt=None, mergedAt=None, isDraft=True, body=""))]
+    rest = transform_github(PULL, [(n, "x", r) for n, (r, _) in enumerate(pairs, 1)], ctx)
+    graphql = transform_github(PULL, [(n, "x", g) for n, (_, g) in enumerate(pairs, 1)], ctx)
+    assert graphql.failures == {} and without_ids(graphql.rows["pull_requests"]) == without_ids(rest.rows["pull_requests"])
+    assert [r["state"] for r in graphql.rows["pull_requests"]] == ["merged", "closed", "open"]
+
+
+def test_graphql_reviews_name_bots_as_rest_does():
+    """GraphQL says `dependabot` (a Bot) where REST says `dependabot[bot]`: the row keeps REST's login."""
+    rest = transform_github(REVIEW, [(1, "11", review(11, "bob")), (2, "12", review(12, "dependabot[bot]", "Bot",
+                                                                                      state=None, submitted_at=None))],
+                            context())
+    graphql = transform_github(REVIEW, [(1, "11", gql_review(11, actor("bob"))),
+                                        (2, "12", gql_review(12, actor("dependabot", "Bot"), state=None,
+                                                             submitted_at=None))], context())
+    assert graphql.failures == {} and without_ids(graphql.rows["pr_reviews"]) == without_ids(rest.rows["pr_reviews"])
+    assert graphql.rows["pr_reviews"][1]["author"] == "dependabot[bot]"
+    orphan = transform_github(REVIEW, [(3, "13", {**gql_review(13, None), "pullRequest": None})], context())
+    assert orphan.failures == {3: "review has no pull request (pullRequest.number and repository.nameWithOwner)"}
+
+
+def test_graphql_commits_make_the_rows_rest_commits_make():
+    rest = transform_github(COMMIT, [(1, f"{REPO}#7:aaa", commit("aaa", "ada", "Fix the redirect\n\nLong.")),
+                                     (2, f"{REPO}#7:bbb", commit("bbb", None, "Unlinked author"))], context())
+    graphql = transform_github(COMMIT, [(1, f"{REPO}#7:aaa", gql_commit("aaa", "ada", "Fix the redirect\n\nLong.")),
+                                        (2, f"{REPO}#7:bbb", gql_commit("bbb", None, "Unlinked author"))], context())
+    assert graphql.failures == {} and without_ids(graphql.rows["pr_commits"]) == without_ids(rest.rows["pr_commits"])
+
+
+def test_pushed_graphql_objects_are_checked_against_their_external_id():
+    from etl.sources.github.checks import identity_problem
+
+    assert identity_problem(PULL, f"{REPO}#7", gql_pull()) is None
+    assert identity_problem(PULL, f"{REPO}#8", gql_pull())[1] == f"external_id '{REPO}#8' is not '{REPO}#7' (owner/name#number)"
+    assert identity_problem(REVIEW, "11", gql_review(11, actor("bob"))) is None
+    assert identity_problem(REVIEW, "12", gql_review(11, actor("bob")))[1] == \
+        "external_id '12' is not the payload's databaseId '11'"
+    assert identity_problem(COMMIT, f"{REPO}#7:aaa", gql_commit("aaa", None, "x")) is None
+    assert identity_problem(COMMIT, f"{REPO}#7:aaa", gql_commit("bbb", None, "x"))[1] == \
+        "external_id ends in 'aaa' but the payload's sha is 'bbb'"

@@ -10,6 +10,14 @@ describe("links between raw records and final rows", () => {
     expect(
       rowTarget("github_pr_review", "991", { pull_request_url: "https://api.github.com/repos/acme/api/pulls/7" }),
     ).toEqual({ kind: "pull request", externalId: "acme/api#7" });
+    expect(
+      rowTarget("github_pr_review", "991", {
+        __typename: "PullRequestReview",
+        databaseId: 991,
+        pullRequest: { number: 7, repository: { nameWithOwner: "acme/api" } },
+      }),
+    ).toEqual({ kind: "pull request", externalId: "acme/api#7" });
+    expect(rowTarget("github_pr_review", "991", { pullRequest: null })).toBeNull();
     expect(rowTarget("github_pr_review", "991", {})).toBeNull();
     expect(rowTarget("something_else", "1", null)).toBeNull();
   });

@@ -221,9 +221,18 @@ export function rowTarget(
     const at = externalId.lastIndexOf(":");
     return at > 0 ? { kind: "pull request", externalId: externalId.slice(0, at) } : null;
   }
-  if (entityType === "github_pr_review" && payload && typeof payload.pull_request_url === "string") {
-    const match = /\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(payload.pull_request_url);
-    return match ? { kind: "pull request", externalId: `${match[1]}/${match[2]}#${match[3]}` } : null;
-  }
+  if (entityType === "github_pr_review" && payload) return reviewTarget(payload);
   return null;
+}
+
+/** A review's pull request: a GraphQL node names it (pullRequest.number, repository.nameWithOwner),
+ * a REST object (stored before, or pushed) by its API URL. */
+function reviewTarget(payload: Record<string, unknown>): { kind: "pull request"; externalId: string } | null {
+  const pull = payload.pullRequest as { number?: unknown; repository?: { nameWithOwner?: unknown } } | null | undefined;
+  if (pull && typeof pull.number === "number" && typeof pull.repository?.nameWithOwner === "string") {
+    return { kind: "pull request", externalId: `${pull.repository.nameWithOwner}#${pull.number}` };
+  }
+  if (typeof payload.pull_request_url !== "string") return null;
+  const match = /\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/.exec(payload.pull_request_url);
+  return match ? { kind: "pull request", externalId: `${match[1]}/${match[2]}#${match[3]}` } : null;
 }
