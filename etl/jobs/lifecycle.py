@@ -235,7 +235,8 @@ def release_unloaded(session: Session, job_id) -> int:
 
 
 def lock_job(session: Session, job_id) -> EtlJob | None:
-    return session.scalar(select(EtlJob).where(EtlJob.id == job_id).with_for_update())
+    return session.scalar(select(EtlJob).where(EtlJob.id == job_id).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def refresh_counters(session: Session, job_id) -> None:

@@ -31,6 +31,7 @@ from etl.db import scope_to_all_tenants, session_scope, tenant_context
 from etl.errors import DomainError
 from etl.jobs.lifecycle import fail_job
 from etl.models import EtlJob, Integration
+from etl.pipeline.checkpoints import FINISH_RUN, StageRun, stage_run
 from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,6 @@ RECORD_RUN = text("""
         state = 'started', deliveries = etl_task_runs.deliveries + 1, worker = EXCLUDED.worker,
         error = NULL, started_at = now(), finished_at = NULL
     RETURNING deliveries
-""")
-FINISH_RUN = text("""
-    UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
-    WHERE task_id = :task_id AND attempt = :attempt
 """)
 
 
@@ -123,7 +120,9 @@ class EtlTask(Task):
         """Run a stage function of the job `job_id` (the task's first argument) under its tenant."""
         if self._delivered_too_often(job_id):
             return None
-        return self.run_work(fn, *args)
+        self.request.stage_run = StageRun(self.request.id, self.request.retries)
+        with stage_run(self.request.stage_run):
+            return self.run_work(fn, *args)
 
     def run_work(self, fn, *args):
         """Run the task's work, and decide here, once for every task, what its failure means:
@@ -287,6 +286,8 @@ class EtlTask(Task):
     def on_success(self, retval, task_id, args, kwargs):
         if getattr(self.request, "paused", False):
             return
+        if getattr(getattr(self.request, "stage_run", None), "recorded", False):
+            return  # written with the stage's last transaction (etl.pipeline.checkpoints.record_success)
         self._record(FINISH_RUN, state="succeeded", error=None, task_id=task_id, attempt=self.request.retries)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):
