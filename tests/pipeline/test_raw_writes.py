@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from tests.scopes import server_connection
+from tests.scopes import server_connection, session_scope
 from tests.waiting import run_sync
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -57,3 +57,27 @@ def test_a_first_sync_writes_each_raw_object_once_and_a_re_sync_writes_nothing(j
     assert run_sync(tenant_id, integration_id, "full").status == "succeeded"
     again = delta(first, settled_writes())
     assert again == {t: (0, 0, 0) for t in TABLES}, "a re-sync of unchanged data writes no row"
+
+
+def test_objects_a_failed_job_left_unloaded_are_processed_by_the_next_sync_rewritten_once(jira_integration):
+    """A job that ended with batches unloaded leaves their objects `pending` (release_unloaded):
+    the next sync, though the source shows them unchanged, rewrites each once with its batch and
+    loads it; every other object is left alone."""
+    tenant_id, _, integration_id, _ = jira_integration(issues=120, seed=5)
+    assert run_sync(tenant_id, integration_id, "full").status == "succeeded"
+    with session_scope() as s:  # what release_unloaded leaves after a job failed before these loads
+        left = s.scalars(text("UPDATE raw_extraction_data SET processing_status = 'pending', processed_at = NULL "
+                              "WHERE integration_id = :i AND external_id IN (SELECT external_id FROM "
+                              "raw_extraction_data WHERE integration_id = :i ORDER BY external_id LIMIT 7) "
+                              "RETURNING external_id"), {"i": integration_id}).all()
+        s.execute(text("DELETE FROM work_items WHERE integration_id = :i AND external_id = ANY(:e)"),
+                  {"i": integration_id, "e": list(left)})
+    before = settled_writes()
+    assert run_sync(tenant_id, integration_id, "full").status == "succeeded"
+    writes = delta(before, settled_writes())
+    assert writes["raw_extraction_data"] == (0, 7, 0) and writes["work_items"] == (7, 0, 0)
+    with session_scope() as s:
+        statuses = dict(s.execute(text("SELECT processing_status, count(*) FROM raw_extraction_data "
+                                       "WHERE integration_id = :i GROUP BY 1"), {"i": integration_id}).all())
+        items = s.scalar(text("SELECT count(*) FROM work_items WHERE integration_id = :i"), {"i": integration_id})
+    assert statuses == {"completed": 120} and items == 120
