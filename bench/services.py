@@ -68,7 +68,7 @@ class PrivatePostgres:
             [str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.root),
              "-c", f"listen_addresses={LOOPBACK}", "-c", "fsync=on", "-c", "synchronous_commit=on",
              "-c", "shared_buffers=128MB", "-c", f"autovacuum={'on' if self.autovacuum else 'off'}",
-             "-c", "max_connections=200"],
+             "-c", "max_connections=200", *self._preload()],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=self._owner)
         log.close()
         import psycopg2
@@ -84,6 +84,14 @@ class PrivatePostgres:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+    @staticmethod
+    def _preload() -> list[str]:
+        """PULSE_BENCH_PG_PRELOAD=pg_stat_statements: the private cluster loads it, to see which
+        statements a run spends its database time on (CREATE EXTENSION pg_stat_statements, then query
+        the view while the bench runs)."""
+        preload = os.environ.get("PULSE_BENCH_PG_PRELOAD")
+        return ["-c", f"shared_preload_libraries={preload}"] if preload else []
 
     def create_database(self, name: str) -> None:
         import psycopg2

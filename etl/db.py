@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -11,6 +12,7 @@ from typing import Iterator
 import orjson
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from etl.config import get_settings
@@ -25,20 +27,45 @@ def _json_dumps(value) -> str:
 # A replica that is down must answer the API's reads with a 503 quickly, not hold a request for
 # libpq's default connect wait (forever on a host that drops packets).
 READ_CONNECT_TIMEOUT = 5  # seconds
+# A connection back in the pool for less than this is not pinged before its next use: a stage
+# checks out a connection several times a second, and a ping on each checkout was a round trip per
+# transaction (issue 12). One idle longer (the server restarted, a firewall dropped it) is pinged.
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 @lru_cache
 def _engine_for(url: str, pid: int, connect_timeout: int | None = None) -> Engine:
     # Keyed by pid: a forked Celery child must not reuse its parent's connections.
-    return create_engine(
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         connect_args={"connect_timeout": connect_timeout} if connect_timeout else {},
     )
+    event.listen(engine, "checkin", _stamp_checkin)
+    event.listen(engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _stamp_checkin(dbapi_connection, record) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for connections idle a while: a dead one
+    raises DisconnectionError and the pool retries the checkout on a fresh connection."""
+    if time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        raise DisconnectionError(f"connection idle and dead: {exc.__class__.__name__}") from exc
 
 
 def get_engine() -> Engine:

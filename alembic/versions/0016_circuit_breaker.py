@@ -6,13 +6,13 @@
 - consecutive_failures, consecutive_fatal_failures: failed syncs in a row (reset by a success).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

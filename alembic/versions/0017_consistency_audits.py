@@ -4,14 +4,14 @@ A tenant table like every other: tenant_id, the grants to pulse_app and pulse_sy
 row-level security policies (0006 tenant_isolation, 0010 all_tenants), as in 0013.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -209,32 +209,37 @@ def end_active_job(session: Session, job_id, status: str, error_details: dict) -
 
 def release_unloaded(session: Session, job_id) -> int:
     """Run after a cancel or a failure committed. Batches transformed but never loaded go back to
-    `extracted` (staging dropped, their raw records back to `pending` for the next job), so every
+    `extracted` (staging dropped), the raw records of every unloaded batch back to `pending` for the next job, so every
     batch of an ended job is either loaded or untouched by transform and load, and no staged copy
     of the data outlives it. Stages still running when the job ended roll back when they lock the
     job (etl.pipeline.checkpoints.stage_scope); this waits for them on the batch locks. Returns the number of
     batches released."""
     batches = list(session.scalars(
-        select(EtlBatch).where(EtlBatch.job_id == job_id, EtlBatch.status == "transformed")
+        select(EtlBatch).where(EtlBatch.job_id == job_id, EtlBatch.status.in_(("extracted", "transformed")))
         .order_by(EtlBatch.id).with_for_update()
     ))
+    # The extract writes its objects `completed` ahead of their load (etl.pipeline.raw): those of
+    # a batch that will never be loaded go back to `pending`, for the next job to process.
     raw_ids = [raw_id for batch in batches for raw_id in batch.raw_ids]
-    for batch in batches:
+    transformed = [batch for batch in batches if batch.status == "transformed"]
+    for batch in transformed:
         batch.status, batch.staged, batch.transformed, batch.updated_at = "extracted", None, 0, now()
     if raw_ids:
         session.execute(
             update(RawExtractionData)
-            .where(RawExtractionData.id.in_(raw_ids), RawExtractionData.processing_status == "processing")
-            .values(processing_status="pending")
+            .where(RawExtractionData.id.in_(raw_ids),
+                   RawExtractionData.processing_status.in_(("processing", "completed")))
+            .values(processing_status="pending", processed_at=None)
         )
     session.flush()
     if lock_job(session, job_id) is not None:
         refresh_counters(session, job_id)
-    return len(batches)
+    return len(transformed)
 
 
 def lock_job(session: Session, job_id) -> EtlJob | None:
-    return session.scalar(select(EtlJob).where(EtlJob.id == job_id).with_for_update())
+    return session.scalar(select(EtlJob).where(EtlJob.id == job_id).with_for_update()
+                          .execution_options(populate_existing=True))
 
 
 def refresh_counters(session: Session, job_id) -> None:

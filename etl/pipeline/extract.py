@@ -24,7 +24,7 @@ from etl.pipeline.checkpoints import (
     touch_batch,
 )
 from etl.pipeline.extract_state import ExtractState, save_validators
-from etl.pipeline.raw import store_records
+from etl.pipeline.raw import IN_BATCH, store_records
 from etl.sources.http import RateLimited
 from etl.sources.registry import get_source
 from etl.tenancy.integrations import credentials_of
@@ -96,7 +96,7 @@ def extract_page(batch_id: int) -> FollowUps:
         if claimed is None:
             return follow
         batch, _ = claimed
-        changed, unchanged = store_records(session, tenant_id, integration_id, page.records)
+        changed, unchanged = store_records(session, tenant_id, integration_id, page.records, IN_BATCH)
         save_validators(session, tenant_id, integration_id, state.new_validators)
         batch.raw_ids = changed
         batch.fetched = len(page.records)

@@ -33,6 +33,7 @@ from etl.errors import DomainError
 from etl.jobs.lifecycle import fail_job
 from etl.jobs.recoveries import WORKER_LOST
 from etl.models import EtlJob, Integration
+from etl.pipeline.checkpoints import FINISH_RUN, FINISH_SUCCEEDED, StageRun, stage_run
 from etl.sources.http import FatalError, RateLimited, RetriableError, SourceError
 
 log = logging.getLogger(__name__)
@@ -51,16 +52,6 @@ RECORD_RUN = text("""
                 END,
         started_at = now(), finished_at = NULL
     RETURNING deliveries
-""")
-FINISH_RUN = text("""
-    UPDATE etl_task_runs SET state = :state, error = :error, finished_at = now()
-    WHERE task_id = :task_id AND attempt = :attempt
-""")
-# A redelivered run keeps why it was delivered again (etl.jobs.recoveries) once it succeeds.
-FINISH_SUCCEEDED = text("""
-    UPDATE etl_task_runs SET state = 'succeeded', error = CASE WHEN deliveries > 1 THEN error END,
-        finished_at = now()
-    WHERE task_id = :task_id AND attempt = :attempt
 """)
 
 
@@ -137,7 +128,9 @@ class EtlTask(Task):
         """Run a stage function of the job `job_id` (the task's first argument) under its tenant."""
         if self._delivered_too_often(job_id):
             return None
-        return self.run_work(fn, *args)
+        self.request.stage_run = StageRun(self.request.id, self.request.retries)
+        with stage_run(self.request.stage_run):
+            return self.run_work(fn, *args)
 
     def run_work(self, fn, *args):
         """Run the task's work, and decide here, once for every task, what its failure means:
@@ -306,6 +299,8 @@ class EtlTask(Task):
     def on_success(self, retval, task_id, args, kwargs):
         if getattr(self.request, "paused", False):
             return
+        if getattr(getattr(self.request, "stage_run", None), "recorded", False):
+            return  # written with the stage's last transaction (etl.pipeline.checkpoints.record_success)
         self._record(FINISH_SUCCEEDED, task_id=task_id, attempt=self.request.retries)
 
     def on_retry(self, exc, task_id, args, kwargs, einfo):

@@ -27,9 +27,10 @@ def transform_batch(batch_id: int) -> None:
                                job_mappings(session, job.id, job.tenant_id, integration.id))
         result = transform_raw(session, get_source(integration.provider), batch.raw_ids, job.tenant_id, ctx)
         mark_failed(session, result.failures, job.id)
-        if result.ok_raw_ids:
+        if result.ok_raw_ids:  # objects the extract wrote `completed` (etl.pipeline.raw) are not written again
             session.execute(
-                update(RawExtractionData).where(RawExtractionData.id.in_(result.ok_raw_ids))
+                update(RawExtractionData).where(RawExtractionData.id.in_(result.ok_raw_ids),
+                                                RawExtractionData.processing_status != "completed")
                 .values(processing_status="processing", error_details=None)
             )
         batch.staged = result.rows

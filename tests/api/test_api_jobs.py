@@ -414,6 +414,9 @@ def loaded_or_untouched(integration_id, settled) -> int:
                 loaded_total += loaded
             else:
                 assert status in ("pending", "extracted") and in_final == 0 and transformed == 0, status
+                # written `completed` by the extract ahead of a load that never came: back to pending
+                assert set(s.scalars(select(RawExtractionData.processing_status)
+                                     .where(RawExtractionData.id.in_(raw_ids)))) <= {"pending"}, status
         raw_statuses = set(s.scalars(select(RawExtractionData.processing_status)
                                      .where(RawExtractionData.integration_id == integration_id)))
     assert "processing" not in raw_statuses
