@@ -139,7 +139,9 @@ def run_audit(integration_id, audit_id) -> dict:
             name = session.scalar(select(Integration.name).where(Integration.id == audit.integration_id))
             emit(session, tenant_id, AUDIT_DIFFERENCES, {
                 "integration_id": str(audit.integration_id), "integration_name": name,
-                "differences": differences, "link": f"/integrations/{audit.integration_id}"})
+                "differences": differences, "link": f"/integrations/{audit.integration_id}",
+                "reason": f"{differences} row(s) differ from what the raw layer says"
+                          + ("; a repair job is reprocessing them" if audit.repaired_job_id else "")})
         prune(session, audit.integration_id)
         session.flush()
         log.info("audit %s of integration %s: %d difference(s)", audit.id, audit.integration_id, differences)
