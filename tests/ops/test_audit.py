@@ -98,7 +98,8 @@ def test_an_audit_finds_corrupted_and_lost_rows_by_external_id_and_the_repair_ma
                           headers={"Authorization": f"Bearer {key}"}).json()["name"]
     assert events == [(tenant_id, "audit.differences", {
         "integration_id": str(integration_id), "integration_name": name, "differences": 5,
-        "link": f"/integrations/{integration_id}"})]
+        "link": f"/integrations/{integration_id}",
+        "reason": "5 row(s) differ from what the raw layer says; a repair job is reprocessing them"})]
 
     repair = found["summary"]["repair"]
     assert (repair["raw_objects"], repair["deleted_rows"], repair["refused"]) == (4, 1, None)
