@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from etl.models import Integration, RawExtractionData
 from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_batch
+from etl.pipeline.raw import ids_with_status
 from etl.sources.base import LoadSpec, StagedKeys
 from etl.sources.registry import get_source
 
@@ -53,7 +54,10 @@ def upsert_sql(spec: LoadSpec) -> str:
 
 
 def prune_sql(spec: LoadSpec) -> str | None:
-    """Child rows of the batch's parents that are no longer staged; None for a top-level table."""
+    """The ids of the child rows of the batch's parents that are no longer staged; None for a
+    top-level table. The load deletes them only if there are any: a DELETE by id, like any
+    statement by id under the tenant policy, walks the tenant's every row of the table (see
+    etl.pipeline.raw, _BY_ID), and on a first sync or a re-sync there are none."""
     # Arrays come from Python: a subquery on the batch's JSONB here would be re-run per row.
     if not spec.parent:
         return None
@@ -64,19 +68,18 @@ def prune_sql(spec: LoadSpec) -> str | None:
     # database's time on a first sync (issue 12).
     fk = spec.parent[2]
     return f"""
-        DELETE FROM {spec.name}
-        WHERE id = ANY(ARRAY(
-            SELECT c.id FROM unnest(CAST(:parents AS text[])) AS p(parent_key),
-            LATERAL (SELECT id FROM {spec.name}
-                     WHERE tenant_id = :tenant_id AND integration_id = :integration_id
-                       AND {fk} = p.parent_key AND NOT (external_id = ANY(:keep)) OFFSET 0) c))
+        SELECT c.id FROM unnest(CAST(:parents AS text[])) AS p(parent_key),
+        LATERAL (SELECT id FROM {spec.name}
+                 WHERE tenant_id = :tenant_id AND integration_id = :integration_id
+                   AND {fk} = p.parent_key AND NOT (external_id = ANY(:keep)) OFFSET 0) c
     """
 
 
 @lru_cache(maxsize=None)
 def _compiled(spec: LoadSpec):
     prune = prune_sql(spec)
-    return text(upsert_sql(spec)), text(prune) if prune else None
+    delete = text(f"DELETE FROM {spec.name} WHERE id = ANY(:ids)")
+    return text(upsert_sql(spec)), (text(prune), delete) if prune else None
 
 
 class BatchStaged:
@@ -114,8 +117,11 @@ def load_batch_rows(session: Session, specs: list[LoadSpec], batch_id: int, tena
         session.execute(upsert, params)
         if prune is not None:
             parent_table, parent_key, _ = spec.parent
-            session.execute(prune, {**params, "parents": staged.values(parent_table, parent_key),
-                                    "keep": staged.values(spec.name, "external_id")})
+            find, delete = prune
+            gone = session.scalars(find, {**params, "parents": staged.values(parent_table, parent_key),
+                                          "keep": staged.values(spec.name, "external_id")}).all()
+            if gone:
+                session.execute(delete, {"ids": list(gone)})
         if spec.parent is None:  # one row per raw object; derived child rows are not counted
             loaded += count
     return loaded
@@ -132,11 +138,13 @@ def load_batch(batch_id: int) -> None:
         loaded = load_batch_rows(session, source.load_specs, batch.id, job.tenant_id, job.integration_id, staged)
         # derived columns that span records (GitHub's review counts); most sources have none
         source.after_load(session, staged, job.tenant_id, job.integration_id)
-        session.execute(
-            update(RawExtractionData)
-            .where(RawExtractionData.id.in_(batch.raw_ids), RawExtractionData.processing_status == "processing")
-            .values(processing_status="completed", processed_at=datetime.now(timezone.utc))
-        )
+        processing = ids_with_status(session, batch.raw_ids, "processing")
+        if processing:
+            session.execute(
+                update(RawExtractionData)
+                .where(RawExtractionData.id.in_(processing), RawExtractionData.processing_status == "processing")
+                .values(processing_status="completed", processed_at=datetime.now(timezone.utc))
+            )
         batch.loaded = loaded
         batch.staged = None  # staging is transient: it must not accumulate
         batch.status = "loaded"

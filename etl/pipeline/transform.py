@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from etl.mappings.lookup import load_mappings
 from etl.models import Integration, RawExtractionData
 from etl.pipeline.checkpoints import claim, finish_stage, stage_scope, touch_batch
+from etl.pipeline.raw import ids_with_status, payloads
 from etl.sources.base import TenantMappings, TransformContext, TransformResult
 from etl.sources.registry import get_source
 
@@ -27,9 +28,11 @@ def transform_batch(batch_id: int) -> None:
                                job_mappings(session, job.id, job.tenant_id, integration.id))
         result = transform_raw(session, get_source(integration.provider), batch.raw_ids, job.tenant_id, ctx)
         mark_failed(session, result.failures, job.id)
-        if result.ok_raw_ids:  # objects the extract wrote `completed` (etl.pipeline.raw) are not written again
+        # objects the extract wrote `completed` (etl.pipeline.raw) are not written again
+        unfinished = ids_with_status(session, result.ok_raw_ids, "completed", negate=True)
+        if unfinished:
             session.execute(
-                update(RawExtractionData).where(RawExtractionData.id.in_(result.ok_raw_ids),
+                update(RawExtractionData).where(RawExtractionData.id.in_(unfinished),
                                                 RawExtractionData.processing_status != "completed")
                 .values(processing_status="processing", error_details=None)
             )
@@ -61,12 +64,7 @@ def job_mappings(session: Session, job_id: uuid.UUID, tenant_id: uuid.UUID, inte
 
 
 def transform_raw(session: Session, source, raw_ids: list[int], tenant_id, ctx: TransformContext) -> TransformResult:
-    rows = session.execute(
-        select(RawExtractionData.id, RawExtractionData.entity_type, RawExtractionData.external_id,
-               RawExtractionData.raw_data)
-        .where(RawExtractionData.id.in_(raw_ids), RawExtractionData.tenant_id == tenant_id)
-        .order_by(RawExtractionData.id)
-    ).all()
+    rows = payloads(session, raw_ids, tenant_id)
     by_type: dict[str, list[tuple[int, str, dict]]] = {}
     for raw_id, entity_type, external_id, payload in rows:
         by_type.setdefault(entity_type, []).append((raw_id, external_id, payload))
