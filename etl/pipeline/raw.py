@@ -40,18 +40,23 @@ WHERE raw_extraction_data.content_hash IS DISTINCT FROM EXCLUDED.content_hash{al
 RETURNING id
 """
 # Unchanged objects that never finished processing (a job that died between extract and load left
-# them pending) go through transform and load again. The extract rewrites them with its batch, in
-# the upsert's own index probe: a query of its own for them cost a sixth of the database's time on a
-# first sync and a third on a re-sync (issue 12; a filter over the integration's every row while
-# the table has no statistics yet). Rare: only after a job that failed.
+# them pending) go through transform and load again: the extract rewrites them with its batch's
+# status (store_records sends them to the upsert, this makes it write them). Rare: only after a
+# job that failed.
 IN_BATCH_ALSO = "\n   OR raw_extraction_data.processing_status IN ('pending', 'processing')"
 
-# The same objects, for records stored through the API (no batch): not rewritten, only returned.
-UNFINISHED = """
-SELECT id FROM raw_extraction_data
-WHERE tenant_id = %s AND integration_id = %s AND entity_type = %s AND external_id = ANY(%s)
-  AND processing_status IN ('pending', 'processing') AND NOT (id = ANY(%s))
+# What the raw layer already holds of a page's objects: one probe of the unique index per object
+# (OFFSET 0 keeps each probe a subquery of its own; as `external_id = ANY(...)` the planner, with no
+# statistics yet, walked the integration's every raw row: 46 ms a page at 20,000 issues). An
+# unchanged object then never reaches PostgreSQL again (issue 12: a re-sync sent every payload, and
+# PostgreSQL parsed 7.6 KB of JSON per object only to find its hash unchanged).
+KNOWN = """
+SELECT k.external_id, r.id, r.content_hash, r.processing_status FROM unnest(%s::text[]) AS k(external_id),
+LATERAL (SELECT id, content_hash, processing_status FROM raw_extraction_data
+         WHERE tenant_id = %s AND integration_id = %s AND entity_type = %s AND external_id = k.external_id
+         OFFSET 0) r
 """
+UNFINISHED = ("pending", "processing")
 
 
 # A NUL character's JSON escape, \u0000, not preceded by an odd run of backslashes: text that
@@ -75,41 +80,63 @@ PENDING, IN_BATCH = "pending", "completed"  # the statuses a stored object is wr
 def store_records(session: Session, tenant_id: uuid.UUID, integration_id: uuid.UUID,
                   records: list[Record], status: str = PENDING) -> tuple[list[int], int]:
     """Upsert a page of records, changed ones written with `status` (IN_BATCH: the batch being
-    extracted carries them to their load). Returns (ids to process, number unchanged)."""
-    if not records:
+    extracted carries them to their load). Returns (ids to process, number unchanged).
+
+    Unchanged objects that never finished processing (a job that died between extract and load
+    left them pending) are processed again: the batch being extracted rewrites them with its
+    status; records stored through the API (no batch) only return their ids."""
+    rows = _rows(tenant_id, integration_id, records, status)
+    if not rows:
         return [], 0
+    in_batch = status == IN_BATCH
+    cursor = session.connection().connection.cursor()
+    try:
+        known = _known(cursor, tenant_id, integration_id, rows)
+        to_write, to_process = [], []
+        for row in rows:
+            stored = known.get((row[2], row[3]))
+            if stored is None or stored[1] != row[6]:
+                to_write.append(row)
+            elif stored[2] in UNFINISHED and in_batch:
+                to_write.append(row)
+            elif stored[2] in UNFINISHED:
+                to_process.append(stored[0])
+        if to_write:
+            # The WHERE clauses stay: another job may have written the same objects meanwhile.
+            to_process += [r[0] for r in execute_values(
+                cursor, UPSERT.format(also=IN_BATCH_ALSO if in_batch else ""), to_write,
+                template=f"(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, {'now()' if in_batch else 'NULL'})",
+                page_size=len(to_write), fetch=True)]
+    finally:
+        cursor.close()
+    return to_process, len(rows) - len(to_process)
+
+
+def _rows(tenant_id, integration_id, records: list[Record], status: str) -> list[tuple]:
+    """The upsert's rows, each object once (a page may repeat an object that moved)."""
     rows = []
     seen: set[tuple[str, str]] = set()
     for rec in records:
-        if (rec.entity_type, rec.external_id) in seen:  # a page may repeat an object that moved
+        if (rec.entity_type, rec.external_id) in seen:
             continue
         seen.add((rec.entity_type, rec.external_id))
         data = serialize(rec.payload)
         rows.append((str(tenant_id), str(integration_id), rec.entity_type, rec.external_id, data.decode(),
                      orjson.dumps(rec.metadata).decode(), content_hash(data), status))
-    cursor = session.connection().connection.cursor()
-    try:
-        in_batch = status == IN_BATCH
-        changed = [r[0] for r in execute_values(
-            cursor, UPSERT.format(also=IN_BATCH_ALSO if in_batch else ""), rows,
-            template=f"(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, {'now()' if in_batch else 'NULL'})",
-            page_size=len(rows), fetch=True)]
-        if not in_batch and len(changed) < len(rows):
-            changed += _unfinished(cursor, tenant_id, integration_id, rows, changed)
-    finally:
-        cursor.close()
-    return changed, len(rows) - len(changed)
+    return rows
 
 
-def _unfinished(cursor, tenant_id, integration_id, rows: list[tuple], changed: list[int]) -> list[int]:
+def _known(cursor, tenant_id, integration_id, rows: list[tuple]) -> dict[tuple[str, str], tuple]:
+    """(entity type, external id) -> (id, content_hash, processing_status) of the stored ones."""
     by_type: dict[str, list[str]] = {}
     for _, _, etype, ext_id, *_ in rows:
         by_type.setdefault(etype, []).append(ext_id)
-    found: list[int] = []
+    known = {}
     for etype, ext_ids in by_type.items():
-        cursor.execute(UNFINISHED, (str(tenant_id), str(integration_id), etype, ext_ids, changed))
-        found += [r[0] for r in cursor.fetchall()]
-    return found
+        cursor.execute(KNOWN, (ext_ids, str(tenant_id), str(integration_id), etype))
+        for ext_id, raw_id, digest, processing_status in cursor.fetchall():
+            known[(etype, ext_id)] = (raw_id, digest, processing_status)
+    return known
 
 
 # A batch's raw objects by id, one primary-key probe each (OFFSET 0 keeps each probe a subquery of
