@@ -183,7 +183,6 @@ class EtlJob(Base):
     loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # 304s
     # Completeness: records the source's pages held, and how many the source said there were
     # (a complete read only; NULL when it gives no count). seen = extracted + unchanged.
     seen: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
@@ -224,9 +223,6 @@ class EtlBatch(Base):
     # pending -> extracted -> transformed -> loaded
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="pending")
     cursor: Mapped[dict | None] = mapped_column(JSONB)  # how to request this page
-    # Validator of a stream's first page, kept in sync_state only once the job succeeds: a 304 on
-    # it then proves nothing changed since a complete sync.
-    stream_etag: Mapped[str | None] = mapped_column(Text)
     is_last: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")  # stream exhausted
     raw_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False, server_default="{}")
     fetched: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
@@ -236,28 +232,12 @@ class EtlBatch(Base):
     loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    not_modified: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     max_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
     listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed
     # Normalized rows between transform and load; cleared once loaded so it never accumulates.
     staged: Mapped[dict | None] = mapped_column(JSONB, deferred=True)  # written by transform, read in SQL by load
     created_at: Mapped[datetime] = _created_at()
-    updated_at: Mapped[datetime] = _created_at()
-
-
-class HttpCache(Base):
-    """Validators of the last 200 answer per request URL, sent back as If-None-Match /
-    If-Modified-Since: a 304 costs no rate limit and proves the stored raw objects current."""
-
-    __tablename__ = "http_cache"
-    integration_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
-    )
-    url: Mapped[str] = mapped_column(Text, primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant_fk()
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = _created_at()
 
 
@@ -294,7 +274,6 @@ class SyncState(Base):
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
     watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overlap_seconds: Mapped[int] = mapped_column(Integer, nullable=False, server_default="300")
-    stream_etag: Mapped[str | None] = mapped_column(Text)
     last_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     updated_at: Mapped[datetime] = _created_at()
 

@@ -87,3 +87,57 @@ def test_timestamp_renames_keep_values_and_staged_rows_both_ways(empty_database)
         assert conn.execute(text("SELECT count(*) FROM etl_batches WHERE max_updated IS NOT NULL")).scalar() == 3
         assert staged(conn) == [{"work_items": [old_item], "work_item_transitions": []},
                                 {"pull_requests": [old_pr, {"external_id": "x"}], "pr_reviews": [review]}, None]
+
+
+def test_0019_drops_the_http_validators_keeps_the_rest_and_downgrade_brings_them_back_with_rls(empty_database):
+    """0019 drops http_cache, the stream ETags and the 304 counters (dead since GitHub moved to
+    GraphQL): the jobs, batches and sync state around them keep their values; the downgrade
+    re-creates them, http_cache as a tenant table with both row-level security policies."""
+    cfg = alembic_config()
+    tenant, integration, job = (f"00000000-0000-0000-0000-00000000000{n}" for n in (1, 2, 3))
+
+    def migrate(how, revision):
+        with empty_database.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    def columns(conn, table):
+        return {c["name"] for c in inspect(conn).get_columns(table)}
+
+    migrate(command.upgrade, "0018")
+    with empty_database.begin() as conn:
+        conn.execute(text(f"""
+            INSERT INTO tenants (id, name) VALUES ('{tenant}', 't');
+            INSERT INTO integrations (id, tenant_id, provider, name, base_url, credentials_encrypted)
+                VALUES ('{integration}', '{tenant}', 'github', 'g', 'https://x', '');
+            INSERT INTO etl_jobs (id, tenant_id, integration_id, requests_made, not_modified)
+                VALUES ('{job}', '{tenant}', '{integration}', 7, 1);
+            INSERT INTO etl_batches (job_id, tenant_id, stream, seq, requests_made, not_modified, stream_etag)
+                VALUES ('{job}', '{tenant}', 'pulls:acme/api', 0, 7, 1, 'W/"abc"');
+            INSERT INTO sync_state (integration_id, stream, tenant_id, watermark, stream_etag)
+                VALUES ('{integration}', 'pulls:acme/api', '{tenant}', '2025-09-01T10:00:00Z', 'W/"abc"');
+            INSERT INTO http_cache (integration_id, url, tenant_id, etag)
+                VALUES ('{integration}', 'https://x/repos/acme/api/pulls', '{tenant}', 'W/"abc"');
+        """))
+    migrate(command.upgrade, "0019")
+    with empty_database.connect() as conn:
+        assert "http_cache" not in inspect(conn).get_table_names()
+        assert "not_modified" not in columns(conn, "etl_jobs")
+        assert not {"not_modified", "stream_etag"} & columns(conn, "etl_batches")
+        assert "stream_etag" not in columns(conn, "sync_state")
+        assert conn.execute(text("SELECT requests_made FROM etl_jobs")).scalar() == 7
+        assert conn.execute(text("SELECT requests_made FROM etl_batches")).scalar() == 7
+        watermark = conn.execute(text("SELECT watermark FROM sync_state")).scalar()
+        assert watermark.isoformat() == "2025-09-01T10:00:00+00:00"
+    migrate(command.downgrade, "0018")
+    with empty_database.connect() as conn:
+        assert conn.execute(text("SELECT requests_made, not_modified FROM etl_jobs")).one() == (7, 0)
+        assert conn.execute(text("SELECT not_modified, stream_etag FROM etl_batches")).one() == (0, None)
+        assert conn.execute(text("SELECT stream_etag FROM sync_state")).scalar() is None
+        assert conn.execute(text("SELECT count(*) FROM http_cache")).scalar() == 0
+        policies = set(conn.execute(text("SELECT policyname, array_to_string(roles, ',') FROM pg_policies "
+                                         "WHERE tablename = 'http_cache'")).all())
+        assert policies == {("tenant_isolation", "pulse_app"), ("all_tenants", "pulse_system")}
+        assert conn.execute(text("SELECT relrowsecurity FROM pg_class WHERE relname = 'http_cache'")).scalar()
+        assert conn.execute(text("SELECT has_table_privilege('pulse_app', 'http_cache', 'INSERT') "
+                                 "AND has_table_privilege('pulse_system', 'http_cache', 'DELETE')")).scalar()

@@ -9,8 +9,8 @@ Used by the GitHub client's tests, the demo and the benchmark, over real HTTP on
   also under ``/repositories/{id}/...`` and under the Enterprise prefix ``/api/v3``.
 * Auth ``Authorization: Bearer <token>`` or ``token <token>``; 401 "Bad credentials" otherwise.
 * Primary rate limit per token (``x-ratelimit-*`` headers on every answer, 403 "API rate limit exceeded"
-  at 0 until the reset epoch, in real wall-clock time); ``/rate_limit`` is free; a conditional request
-  answered ``304 Not Modified`` (If-None-Match / If-Modified-Since) costs nothing.
+  at 0 until the reset epoch, in real wall-clock time); ``/rate_limit`` is free. No ETag or
+  Last-Modified: no client sends a conditional request since pull requests come from GraphQL.
 * ``POST /graphql`` (Enterprise: ``/api/graphql``): the same pull requests, reviews and commits through
   GitHub's GraphQL API, with its own budget of points per token; see etl/fakes/github_graphql.py.
 * Injected faults: secondary limits (403/429 + retry-after), a plain 403 "Resource not accessible by
@@ -18,8 +18,7 @@ Used by the GitHub client's tests, the demo and the benchmark, over real HTTP on
 
 Speed: every pull request's list item, detail, reviews and commits are pre-serialized with orjson
 (shared objects such as users and repositories are embedded as ``orjson.Fragment``), cached per URL
-prefix and invalidated when that pull request changes. Pages are assembled by joining bytes; a list
-page's ETag is a hash of its items' cached digests and its Link header.
+prefix and invalidated when that pull request changes. Pages are assembled by joining bytes.
 
 Standalone: ``python -m etl.fakes.github --port 8082 --repos acme/api:120,acme/web:80``.
 Only the standard library and orjson are used.
@@ -39,7 +38,7 @@ import threading
 import time
 import traceback
 from datetime import datetime, timezone
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -101,10 +100,6 @@ def _iso(s: int | None) -> str | None:
 
 def _dt(s: int | None) -> datetime | None:
     return None if s is None else datetime.fromtimestamp(s, UTC)
-
-
-def _httpdate(s: float) -> str:
-    return formatdate(s, usegmt=True)
 
 
 def _num(v: float) -> str:
@@ -192,7 +187,7 @@ class _Review:
 
 
 class _Repo:
-    __slots__ = ("full", "owner", "name", "id", "org_id", "prs", "mtime", "sorted", "created")
+    __slots__ = ("full", "owner", "name", "id", "org_id", "prs", "sorted", "created")
 
     def __init__(self, full: str, rid: int, org_id: int, created: int):
         self.full = full
@@ -200,7 +195,6 @@ class _Repo:
         self.id = rid
         self.org_id = org_id
         self.prs: dict[int, _PR] = {}
-        self.mtime = 0
         self.sorted: dict[tuple, list[_PR]] = {}
         self.created = created
 
@@ -276,9 +270,8 @@ class _Handler(FakeHandler):
         head = [f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
                 "Server: github.com",
                 f"Date: {formatdate(usegmt=True)}"]
-        if status != 304:
-            head.append("Content-Type: application/json; charset=utf-8")
-            head.append(f"Content-Length: {len(body or b'')}")
+        head.append("Content-Type: application/json; charset=utf-8")
+        head.append(f"Content-Length: {len(body or b'')}")
         head += ["Cache-Control: private, max-age=60, s-maxage=60",
                  "Vary: Accept, Authorization, Cookie, X-GitHub-OTP",
                  "X-GitHub-Media-Type: github.v3; format=json",
@@ -288,7 +281,7 @@ class _Handler(FakeHandler):
         if self.close_connection:
             head.append("Connection: close")
         out = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
-        if body and status != 304 and method != "HEAD":
+        if body and method != "HEAD":
             out += body
         try:
             self.wfile.write(out)
@@ -401,8 +394,6 @@ class FakeGitHub:
             big = cands[len(cands) // 2]
             big.ncommits = 300
             big.first_commit = min(big.first_commit, big.created - 20 * 86400)
-        for pr in repo.prs.values():
-            repo.mtime = max(repo.mtime, pr.updated)
         self._max_updated = max([self._max_updated] + [pr.updated for pr in repo.prs.values()])
         return repo
 
@@ -636,7 +627,7 @@ class FakeGitHub:
     def pull(self, repo: str, number: int) -> dict:
         """The detail payload exactly as GET /repos/{o}/{r}/pulls/{n} serves it (no prefix)."""
         with self._lock:
-            return orjson.loads(self._detail(self._get(repo, number), self._catalog(""))[0])
+            return orjson.loads(self._detail(self._get(repo, number), self._catalog("")))
 
     def expected(self, repo: str, number: int) -> dict:
         """Ground truth for tests. Besides the documented keys: id, head_sha, merged_by, labels,
@@ -676,7 +667,6 @@ class FakeGitHub:
     def _bump(self, pr: _PR, t: int) -> None:
         pr.updated = t
         self._max_updated = max(self._max_updated, t)
-        pr.repo.mtime = max(pr.repo.mtime, t)
         self._invalidate(pr)
 
     def add_review(self, repo: str, number: int, state: str = "APPROVED", author: str | None = None) -> int:
@@ -769,7 +759,6 @@ class FakeGitHub:
             pr = self._get(repo, number)
             del pr.repo.prs[number]
             self._invalidate(pr)
-            pr.repo.mtime = max(pr.repo.mtime, self._next_time())
 
     def set_budget(self, token: str, remaining: int, reset_in: float = 60) -> None:
         """Set a token's primary budget; when the reset epoch passes it is restored to rate_limit."""
@@ -977,8 +966,8 @@ class FakeGitHub:
                                pr.repo.created + 86400 * 30, fork=True, private=False)))
         return f
 
-    def _item(self, pr: _PR, cat: dict) -> tuple[bytes, bytes]:
-        """The list item's bytes and a digest of them (cached)."""
+    def _item(self, pr: _PR, cat: dict) -> bytes:
+        """The list item's bytes (cached)."""
         ck = ("item", cat["api"])
         hit = pr.cache.get(ck)
         if hit is not None:
@@ -1025,17 +1014,16 @@ class FakeGitHub:
                        "statuses": {"href": f"{rurl}/statuses/{head_sha}"}},
             "author_association": pr.assoc, "auto_merge": None, "active_lock_reason": None,
         }
-        b = orjson.dumps(d)
-        hit = pr.cache[ck] = (b, hashlib.blake2b(b, digest_size=16).digest())
+        hit = pr.cache[ck] = orjson.dumps(d)
         return hit
 
-    def _detail(self, pr: _PR, cat: dict) -> tuple[bytes, str]:
-        """The detail's bytes and ETag (cached)."""
+    def _detail(self, pr: _PR, cat: dict) -> bytes:
+        """The detail's bytes (cached)."""
         ck = ("detail", cat["api"])
         hit = pr.cache.get(ck)
         if hit is not None:
             return hit
-        item = self._item(pr, cat)[0]
+        item = self._item(pr, cat)
         merged = pr.merged is not None
         if pr.state == "open":
             mergeable = pr.mergeable
@@ -1050,8 +1038,7 @@ class FakeGitHub:
             "maintainer_can_modify": pr.fork == "fork", "commits": pr.ncommits,
             "additions": pr.additions, "deletions": pr.deletions, "changed_files": pr.changed_files,
         }
-        b = item[:-1] + b"," + orjson.dumps(extra)[1:]
-        hit = pr.cache[ck] = (b, self._etag(b))
+        hit = pr.cache[ck] = item[:-1] + b"," + orjson.dumps(extra)[1:]
         return hit
 
     def _review_items(self, pr: _PR, cat: dict) -> list[bytes]:
@@ -1109,13 +1096,6 @@ class FakeGitHub:
         pr.cache[ck] = out
         return out
 
-    @staticmethod
-    def _etag(*parts: bytes) -> str:
-        h = hashlib.sha256()
-        for p in parts:
-            h.update(p)
-        return f'W/"{h.hexdigest()}"'
-
     # ------------------------------------------------------------------ internals: rate limits
     def _roll(self, b: list, limit: int | None = None) -> None:
         now = time.time()
@@ -1135,7 +1115,7 @@ class FakeGitHub:
             return b[1]
 
     def _refund(self, token: str, window: int | None) -> None:
-        """Give back a reserved request (a 304, or an answer decided by a fault)."""
+        """Give back a reserved request (an answer decided by a fault)."""
         if window is None:
             return
         with self._budget_lock:
@@ -1206,14 +1186,12 @@ class FakeGitHub:
         path = parts.path
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         query = dict(pairs)
-        inm = headers.get("If-None-Match")
         token = self._token_of(headers)
-        rec = {"method": method, "path": path, "query": query, "status": 0, "token": token,
-               "if_none_match": inm, "repo": None}
+        rec = {"method": method, "path": path, "query": query, "status": 0, "token": token, "repo": None}
         if path in GRAPHQL_PATHS:
             status, body, hdrs = self._serve_graphql(method, path, payload, token, rid, rec)
         else:
-            status, body, hdrs = self._serve_request(method, path, pairs, query, headers, token, rid, rec)
+            status, body, hdrs = self._serve_request(method, path, pairs, query, token, rid, rec)
         rec["status"] = status
         with self._req_lock:
             self.requests.append(rec)
@@ -1257,7 +1235,7 @@ class FakeGitHub:
             body = body[: max(1, len(body) // 2)]
         return status, body, hdrs
 
-    def _serve_request(self, method, path, pairs, query, headers, token, rid, rec):
+    def _serve_request(self, method, path, pairs, query, token, rid, rec):
         prefix, sub = "", path
         if path == ENTERPRISE_PREFIX or path.startswith(ENTERPRISE_PREFIX + "/"):
             prefix, sub = ENTERPRISE_PREFIX, path[len(ENTERPRISE_PREFIX):] or "/"
@@ -1299,24 +1277,13 @@ class FakeGitHub:
             if f.kind == "502":
                 return 502, orjson.dumps({"message": "Server Error"}), hdrs
         if method not in ("GET", "HEAD"):
-            status, body, extra, lm = 404, _err("Not Found", DOCS, 404), {}, None
+            status, body, extra = 404, _err("Not Found", DOCS, 404), {}
         else:
             with self._lock:
-                status, body, extra, lm = self._route(prefix, sub, pairs, query, rec)
+                status, body, extra = self._route(prefix, sub, pairs, query, rec)
         if free and status == 200:
             return status, body, {**self._rl_headers(token)}
         if status == 200:
-            etag = extra.pop("etag")
-            if self._not_modified(headers, etag, lm):
-                self._refund(token, window)
-                hdrs = {"ETag": etag}
-                if lm is not None:
-                    hdrs["Last-Modified"] = _httpdate(lm)
-                hdrs.update(self._rl_headers(token))
-                return 304, None, hdrs
-            extra["ETag"] = etag
-            if lm is not None:
-                extra["Last-Modified"] = _httpdate(lm)
             if malformed:
                 body = body[: max(1, len(body) // 2)]
             if drop_next and extra.get("Link"):
@@ -1324,39 +1291,20 @@ class FakeGitHub:
         extra.update(self._rl_headers(token))
         return status, body, extra
 
-    @staticmethod
-    def _not_modified(headers, etag: str, lm: int | None) -> bool:
-        inm = headers.get("If-None-Match")
-        if inm is not None:
-            mine = etag[2:] if etag.startswith("W/") else etag
-            for tag in inm.split(","):
-                tag = tag.strip()
-                if tag == "*" or (tag[2:] if tag.startswith("W/") else tag) == mine:
-                    return True
-            return False
-        ims = headers.get("If-Modified-Since")
-        if ims and lm is not None:
-            try:
-                return parsedate_to_datetime(ims).timestamp() >= lm
-            except (TypeError, ValueError):
-                return False
-        return False
-
     def _route(self, prefix: str, sub: str, pairs: list, q: dict, rec: dict):
-        """(status, body, extra headers incl. "etag" for 200, last-modified epoch or None)."""
+        """(status, body, extra headers)."""
         cat = self._catalog(prefix)
         if sub == "/rate_limit":
-            return 200, self._rate_limit_body(rec["token"]), {}, None
+            return 200, self._rate_limit_body(rec["token"]), {}
         if sub == "/user":
-            body = orjson.dumps(self._me(rec["token"], cat))
-            return 200, body, {"etag": self._etag(body)}, self.now_s - 86400
+            return 200, orjson.dumps(self._me(rec["token"], cat)), {}
         if sub == "/":
             api = cat["api"]
             body = orjson.dumps({"current_user_url": f"{api}/user",
                                  "rate_limit_url": f"{api}/rate_limit",
                                  "repository_url": f"{api}/repos/{{owner}}/{{repo}}",
                                  "user_url": f"{api}/users/{{user}}"})
-            return 200, body, {"etag": self._etag(body)}, None
+            return 200, body, {}
         m = _REPO_RE.match(sub)
         if m:
             repo = self._repo_by_lower.get(f"{m.group(1)}/{m.group(2)}".lower())
@@ -1364,7 +1312,7 @@ class FakeGitHub:
         else:
             m = _REPOID_RE.match(sub)
             if not m:
-                return 404, _err("Not Found", DOCS, 404), {}, None
+                return 404, _err("Not Found", DOCS, 404), {}
             repo = self._repo_by_id.get(int(m.group(1)))
             rest = m.group(2) or ""
         kind = "repo" if rest == "" else "list" if rest == "/pulls" else None
@@ -1372,21 +1320,19 @@ class FakeGitHub:
         if sm:
             kind = {None: "detail", "/reviews": "reviews", "/commits": "commits"}[sm.group(2)]
         if kind is None:
-            return 404, _err("Not Found", DOCS, 404), {}, None
+            return 404, _err("Not Found", DOCS, 404), {}
         if repo is None:
-            return 404, _err("Not Found", _DOC_BY_KIND[kind], 404), {}, None
+            return 404, _err("Not Found", _DOC_BY_KIND[kind], 404), {}
         rec["repo"] = repo.full
         if kind == "repo":
-            body = orjson.dumps(cat["repos"][repo.full]["obj"])
-            return 200, body, {"etag": self._etag(body)}, self.now_s - 86400
+            return 200, orjson.dumps(cat["repos"][repo.full]["obj"]), {}
         if kind == "list":
             return self._list(repo, cat, prefix, rest, pairs, q)
         pr = repo.prs.get(int(sm.group(1)))
         if pr is None:
-            return 404, _err("Not Found", _DOC_BY_KIND[kind], 404), {}, None
+            return 404, _err("Not Found", _DOC_BY_KIND[kind], 404), {}
         if kind == "detail":
-            body, etag = self._detail(pr, cat)
-            return 200, body, {"etag": etag}, pr.updated
+            return 200, self._detail(pr, cat), {}
         items = self._review_items(pr, cat) if kind == "reviews" else self._commit_items(pr, cat)
         per_page, page = self._paging(q)
         start = (page - 1) * per_page
@@ -1395,8 +1341,7 @@ class FakeGitHub:
         link = self._link(repo, prefix, rest, pairs, page, per_page, len(items))
         if link:
             extra["Link"] = link
-        extra["etag"] = self._etag(body, link.encode())
-        return 200, body, extra, pr.updated
+        return 200, body, extra
 
     @staticmethod
     def _paging(q: dict) -> tuple[int, int]:
@@ -1455,7 +1400,7 @@ class FakeGitHub:
         if direction not in ("asc", "desc"):
             errors.append({"resource": "Issue", "field": "direction", "code": "invalid"})
         if errors:
-            return 422, _err("Validation Failed", DOC_LIST, 422, errors), {}, None
+            return 422, _err("Validation Failed", DOC_LIST, 422, errors), {}
         base, head = q.get("base") or None, q.get("head") or None
         ck = (state, sort, direction, base, head)
         lst = repo.sorted.get(ck)
@@ -1473,14 +1418,12 @@ class FakeGitHub:
             lst = repo.sorted[ck] = sorted(prs, key=key, reverse=direction == "desc")
         per_page, page = self._paging(q)
         start = (page - 1) * per_page
-        items = [self._item(pr, cat) for pr in lst[start:start + per_page]]
-        body = b"[" + b",".join(b for b, _ in items) + b"]"
+        body = b"[" + b",".join(self._item(pr, cat) for pr in lst[start:start + per_page]) + b"]"
         extra = {}
         link = self._link(repo, prefix, rest, pairs, page, per_page, len(lst))
         if link:
             extra["Link"] = link
-        extra["etag"] = self._etag(b"".join(d for _, d in items), b"|", link.encode(), str(len(items)).encode())
-        return 200, body, extra, max(repo.mtime, self.now_s - 86400)
+        return 200, body, extra
 
     def _head_label(self, pr: _PR) -> str:
         return f"{pr.repo.owner if pr.fork is None else self._users[pr.user].login}:{pr.head_ref}"

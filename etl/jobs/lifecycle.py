@@ -250,15 +250,15 @@ def refresh_counters(session: Session, job_id) -> None:
             UPDATE etl_jobs j SET
                 pages = s.pages, extracted = s.extracted, unchanged = s.unchanged,
                 transformed = s.transformed, loaded = s.loaded, failed = s.failed,
-                requests_made = s.requests_made, not_modified = s.not_modified, seen = s.seen,
+                requests_made = s.requests_made, seen = s.seen,
                 listed = s.listed, expected = s.expected, updated_at = now()
             FROM (
                 SELECT count(*) FILTER (WHERE status <> 'pending') AS pages,
                        coalesce(sum(extracted), 0) AS extracted, coalesce(sum(unchanged), 0) AS unchanged,
                        coalesce(sum(transformed), 0) AS transformed, coalesce(sum(loaded), 0) AS loaded,
                        coalesce(sum(failed), 0) AS failed, coalesce(sum(requests_made), 0) AS requests_made,
-                       coalesce(sum(not_modified), 0) AS not_modified, coalesce(sum(fetched), 0) AS seen,
-                       coalesce(sum(listed), 0) AS listed, sum(source_total) AS expected
+                       coalesce(sum(fetched), 0) AS seen, coalesce(sum(listed), 0) AS listed,
+                       sum(source_total) AS expected
                 FROM etl_batches WHERE job_id = :job_id
             ) s
             WHERE j.id = :job_id
@@ -335,11 +335,11 @@ def _advance_watermarks(session: Session, job: EtlJob) -> None:
     A partial job advances it too: its failed records are recorded, not lost, and a malformed
     record must not pin every later sync to the same window."""
     rows = session.execute(
-        select(EtlBatch.stream, text("max(max_updated_at)"), text("max(stream_etag) FILTER (WHERE seq = 0)"))
+        select(EtlBatch.stream, text("max(max_updated_at)"))
         .where(EtlBatch.job_id == job.id).group_by(EtlBatch.stream)
     ).all()
     overlap = get_settings().sync_overlap_seconds
-    for stream, newest, first_page_etag in rows:
+    for stream, newest in rows:
         state = session.get(SyncState, (job.integration_id, stream))
         if state is None:
             state = SyncState(integration_id=job.integration_id, stream=stream, tenant_id=job.tenant_id,
@@ -347,8 +347,6 @@ def _advance_watermarks(session: Session, job: EtlJob) -> None:
             session.add(state)
         if newest is not None and (job.kind == "full" or state.watermark is None or newest > state.watermark):
             state.watermark = newest
-        if first_page_etag is not None:
-            state.stream_etag = first_page_etag
         state.last_job_id = job.id
         state.updated_at = now()
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from etl.broker.lanes import lane_of
 from etl.db import session_scope
-from etl.models import EtlBatch, EtlJob, Integration, SyncState
+from etl.models import EtlBatch, EtlJob, Integration
 from etl.pipeline.checkpoints import (
     FollowUps,
     claim,
@@ -23,7 +23,7 @@ from etl.pipeline.checkpoints import (
     stage_scope,
     touch_batch,
 )
-from etl.pipeline.extract_state import ExtractState, save_validators
+from etl.pipeline.extract_state import ExtractState
 from etl.pipeline.raw import IN_BATCH, store_records
 from etl.sources.http import RateLimited
 from etl.sources.registry import get_source
@@ -64,9 +64,7 @@ def extract_page(batch_id: int) -> FollowUps:
             _mark_running(job.id)
         integration = session.get(Integration, job.integration_id)
         wait_while_paused(integration)
-        sync = session.get(SyncState, (integration.id, batch.stream)) if batch.seq == 0 else None
-        state = ExtractState(session, job.tenant_id, integration.id, full=job.kind == "full",
-                             stream_etag=sync.stream_etag if sync else None)
+        state = ExtractState(session, job.tenant_id, integration.id, full=job.kind == "full")
         connector = get_source(integration.provider).connect(integration, credentials_of(integration))
         try:  # a spent rate limit (RateLimited) pauses the integration: the task base decides that
             page = connector.fetch_page(batch.stream, batch.cursor or {}, state)
@@ -97,14 +95,11 @@ def extract_page(batch_id: int) -> FollowUps:
             return follow
         batch, _ = claimed
         changed, unchanged = store_records(session, tenant_id, integration_id, page.records, IN_BATCH)
-        save_validators(session, tenant_id, integration_id, state.new_validators)
         batch.raw_ids = changed
         batch.fetched = len(page.records)
         batch.extracted = len(changed)
         batch.unchanged = unchanged
         batch.requests_made = page.requests_made
-        batch.not_modified = page.not_modified
-        batch.stream_etag = page.stream_etag
         batch.is_last = page.next_cursor is None
         batch.max_updated_at = max((r.updated_at for r in page.records if r.updated_at), default=None)
         batch.source_total = page.source_total

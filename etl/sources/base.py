@@ -52,8 +52,6 @@ class Page:
     records: list[Record]
     next_cursor: dict | None  # None: this stream is exhausted
     requests_made: int = 0
-    not_modified: int = 0  # conditional requests answered 304 (no rate-limit cost)
-    stream_etag: str | None = None  # validator of a stream's first page (see ExtractState)
     settings_update: dict | None = None  # discovered integration settings to persist
     # On a stream's first page of a complete read: how many records the source says the stream
     # has, to check the sync saw them all (None: the source gives no count).
@@ -115,7 +113,7 @@ class Connector(ABC):
 
     @abstractmethod
     def fetch_page(self, stream: str, cursor: dict, state) -> Page:
-        """`state` is an etl.pipeline.extract_state.ExtractState: stored ETags and object versions."""
+        """`state` is an etl.pipeline.extract_state.ExtractState: the versions of stored objects."""
 
     def list_ids(self, stream: str) -> Iterable[str]:
         """Every id the source still has in the stream (reconciliation of deletions), or an error:

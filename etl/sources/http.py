@@ -92,7 +92,7 @@ class Response:
     status: int
     url: str
     headers: requests.structures.CaseInsensitiveDict
-    body: object  # parsed JSON, or None for 304
+    body: object  # parsed JSON, or None for an empty body
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -254,7 +254,6 @@ class HttpClient:
         self.session = SameOriginSession()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "pulse-etl", **headers})
         self.requests_made = 0
-        self.not_modified = 0  # answers 304 (a conditional request; no rate-limit cost)
         self.remaining: int | None = None  # the budget last seen (rate_limits.remaining_header)
         self.reset_at: float | None = None  # when it resets, epoch seconds
 
@@ -284,23 +283,17 @@ class HttpClient:
             raise RetriableError(f"{self.base_url} did not answer in time")
         return min(self.timeout, remaining)
 
-    def request(self, method: str, path_or_url: str, *, params=None, json=None, headers=None,
-                allow_304: bool = False) -> Response:
+    def request(self, method: str, path_or_url: str, *, params=None, json=None) -> Response:
         self._refuse_spending_the_reserve()
         url = self.url_for(path_or_url)
         self.requests_made += 1
         try:
-            resp = self.session.request(method, url, params=params, json=json, headers=headers,
-                                        timeout=self._request_timeout())
+            resp = self.session.request(method, url, params=params, json=json, timeout=self._request_timeout())
         except TRANSPORT_ERRORS as exc:
             raise RetriableError(f"cannot reach {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         except requests.RequestException as exc:  # its text may quote a URL or a header: the name only
             raise FatalError(f"cannot ask {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         self.check_status(resp)
-        if resp.status_code == 304:
-            self.not_modified += 1
-            if allow_304:
-                return Response(304, resp.url, resp.headers, None)
         try:
             body = parse_json(resp.content) if resp.content else None
         except orjson.JSONDecodeError as exc:
@@ -332,17 +325,19 @@ class HttpClient:
             self.reset_at = float(reset)
 
     def check_status(self, resp: requests.Response) -> None:
-        """Every answer is classified here, once: a non-2xx/304 answer raises the error class that
+        """Every answer is classified here, once: a non-2xx answer raises the error class that
         says what to do with it, in words a tenant may read."""
         self._read_budget(resp)
         policy = self.rate_limits
         status = resp.status_code
+        # No request is conditional, so a 304 Not Modified answers nothing asked: not a redirect, it
+        # ends as a FatalError below like any other answer this client cannot use.
         if 300 <= status < 400 and status != 304:
             raise OutboundRefused(f"{resp.request.method} {resp.url} -> {status}: a redirect that is not followed "
                                   "(only redirects on the same host are); set the base URL to the address the source "
                                   "answers on",
                                   status=status, url=resp.url)
-        if status < 400 or status == 304:
+        if status < 300:
             return
         message = f"{resp.request.method} {resp.url} -> {status}: {source_message(resp)}"
         retry_after = parse_retry_after(resp.headers.get("Retry-After"))

@@ -67,6 +67,7 @@ def classify(server, status: int, headers: dict | None = None, policy=None, body
     (401, {}, FatalError, None),
     (404, {}, FatalError, None),
     (302, {"Location": "http://example.com/"}, OutboundRefused, None),
+    (304, {}, FatalError, None),  # no request is conditional: a 304 is an answer nothing can use
 ])
 def test_default_policy(server, status, headers, expected, retry_after):
     if expected is None:

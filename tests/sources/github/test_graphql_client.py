@@ -175,7 +175,7 @@ def test_graphql_records_make_the_rows_the_rest_objects_made(fake):
     rest: dict[str, list] = {PULL: [], REVIEW: [], COMMIT: []}
     for number in fake.pr_numbers(REPO):
         pr, pid = fake._get(REPO, number), f"{REPO}#{number}"
-        rest[PULL].append((0, pid, orjson.loads(fake._detail(pr, cat)[0])))
+        rest[PULL].append((0, pid, orjson.loads(fake._detail(pr, cat))))
         rest[REVIEW] += [(0, str(orjson.loads(b)["id"]), orjson.loads(b)) for b in fake._review_items(pr, cat)]
         rest[COMMIT] += [(0, f"{pid}:{orjson.loads(b)['sha']}", orjson.loads(b)) for b in fake._commit_items(pr, cat)]
     for entity_type, rest_raw in rest.items():
