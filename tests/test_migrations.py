@@ -87,3 +87,40 @@ def test_timestamp_renames_keep_values_and_staged_rows_both_ways(empty_database)
         assert conn.execute(text("SELECT count(*) FROM etl_batches WHERE max_updated IS NOT NULL")).scalar() == 3
         assert staged(conn) == [{"work_items": [old_item], "work_item_transitions": []},
                                 {"pull_requests": [old_pr, {"external_id": "x"}], "pr_reviews": [review]}, None]
+
+
+def test_webhook_urls_are_encrypted_and_masked_and_decrypted_back(empty_database):
+    """0020 turns each webhook's clear url into url_encrypted (the app's Fernet key) and a masked
+    url_display, and drops url; the downgrade decrypts it back."""
+    from etl.crypto import decrypt_credentials
+
+    cfg = alembic_config()
+    slack = "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstXk9Q"
+
+    def migrate(how, revision):
+        with empty_database.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    migrate(command.upgrade, "0018")
+    with empty_database.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO tenants (id, name) VALUES ('00000000-0000-0000-0000-000000000001', 't');
+            INSERT INTO webhook_subscriptions (id, tenant_id, name, url, events, secret_encrypted) VALUES
+                ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-000000000001', 'slack', :slack,
+                 '{job.failed}', 'x'),
+                ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-000000000001', 'short',
+                 'https://hooks.example.com/pulse', '{job.failed}', 'x')
+        """), {"slack": slack})
+    migrate(command.upgrade, "0020")
+    with empty_database.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM webhook_subscriptions ORDER BY name")).mappings().all()
+    assert "url" not in rows[0]
+    assert [(r["name"], r["url_display"]) for r in rows] == [("short", "https://hooks.example.com/…"),
+                                                             ("slack", "https://hooks.slack.com/…Xk9Q")]
+    assert [decrypt_credentials(r["url_encrypted"])["url"] for r in rows] == ["https://hooks.example.com/pulse", slack]
+    assert not any("/services/" in str(value) for r in rows for value in r.values())
+    migrate(command.downgrade, "0018")
+    with empty_database.connect() as conn:
+        assert conn.execute(text("SELECT name, url FROM webhook_subscriptions ORDER BY name")).all() == [
+            ("short", "https://hooks.example.com/pulse"), ("slack", slack)]
