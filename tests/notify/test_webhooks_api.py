@@ -212,3 +212,21 @@ def test_emit_records_in_the_callers_transaction_and_never_raises(api_client, ma
         s.rollback()
     assert "its deliveries could not be recorded" in caplog.text
     assert f"event job.failed for tenant {tenant_id}: {{'job_id': 'j'}}" in caplog.text
+
+
+def test_a_url_the_keys_no_longer_decrypt_fails_its_delivery_in_words(api_client, make_tenant):
+    from cryptography.fernet import Fernet
+
+    from etl.notify import events, outbox, sending
+
+    tenant_id, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(url=SLACK_LIKE)).json()
+    with session_scope() as s:  # as if ETL_SECRET_KEY had lost the key the URL was encrypted with
+        s.execute(text("UPDATE webhook_subscriptions SET url_encrypted = :token WHERE id = :id"),
+                  {"token": Fernet(Fernet.generate_key()).encrypt(b'{"url": "x"}').decode(), "id": hook["id"]})
+        (delivery_id,) = outbox.record_deliveries(s, tenant_id, events.TEST, {}, uuid.UUID(hook["id"]))
+        s.info.pop(outbox.PENDING)  # sent below, in this process
+    assert sending.deliver(str(delivery_id)) == "failed"
+    (delivery,) = api_client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=auth(key)).json()
+    assert delivery["last_error"] == ("the webhook's URL cannot be decrypted (the server's ETL_SECRET_KEY changed); "
+                                      "set the webhook's URL again")
