@@ -7,8 +7,9 @@ per line (ETL_LOG_FORMAT), the ids of what a line is about, and never a credenti
   around a request. ContextFilter copies them onto every record, so a line logged deep in a
   stage function carries them without being passed anything.
 - Redaction: RedactFilter masks API keys, GitHub and Atlassian tokens, Authorization values,
-  JWTs, Fernet keys, the configured secrets and passwords in URLs in the message, its arguments
-  and the exception text, on every handler we install, before any formatter sees the record.
+  JWTs, Fernet keys, Slack webhook URLs, the configured secrets and passwords in URLs in the
+  message, its arguments and the exception text, on every handler we install, before any
+  formatter sees the record.
 - install(handler, ...) puts both filters and our formatter on a handler: Celery's own handlers
   (etl.broker.app), uvicorn's (api.logging), or the stderr handler of setup() (the CLI, the API).
 """
@@ -101,6 +102,10 @@ _PATTERNS = [
     re.compile(r"(?<![A-Za-z0-9])(pk_)[A-Za-z0-9_-]{8,}"),
     # webhook signing secrets (etl.notify.secrets): whsec_ + 43 characters
     re.compile(r"(?<![A-Za-z0-9])(whsec_)[A-Za-z0-9_-]{8,}"),
+    # Slack incoming-webhook URLs' paths (/services/T.../B.../token): whoever has one posts to the
+    # channel. Webhook URLs are never logged on purpose (etl.notify.secrets); this catches a library's
+    # debug line (urllib3 logs the path it POSTs to) or an exception that quotes one.
+    re.compile(r"(/services/)T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,}"),
     # GitHub tokens: personal, OAuth, user-to-server, server-to-server, refresh, fine-grained
     re.compile(r"(?<![A-Za-z0-9])(gh[pousr]_)[A-Za-z0-9]{16,}"),
     re.compile(r"(?<![A-Za-z0-9])(github_pat_)[A-Za-z0-9_]{16,}"),

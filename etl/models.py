@@ -515,7 +515,10 @@ class WebhookSubscription(Base):
     id: Mapped[uuid.UUID] = _uuid_pk()
     tenant_id: Mapped[uuid.UUID] = _tenant_fk()
     name: Mapped[str] = mapped_column(Text, nullable=False)
-    url: Mapped[str] = mapped_column(Text, nullable=False)
+    # The URL is a credential (a Slack incoming webhook): etl.notify.secrets stores it encrypted, and
+    # only its masked form (https://hooks.slack.com/…Xk9Q) is ever shown.
+    url_encrypted: Mapped[str] = mapped_column(Text, nullable=False)  # etl.crypto; write-only
+    url_display: Mapped[str] = mapped_column(Text, nullable=False)
     format: Mapped[str] = mapped_column(Text, nullable=False, server_default="json")  # json | slack
     events: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)  # etl.notify.events kinds
     secret_encrypted: Mapped[str] = mapped_column(Text, nullable=False)  # etl.crypto; write-only

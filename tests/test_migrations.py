@@ -141,3 +141,40 @@ def test_0019_drops_the_http_validators_keeps_the_rest_and_downgrade_brings_them
         assert conn.execute(text("SELECT relrowsecurity FROM pg_class WHERE relname = 'http_cache'")).scalar()
         assert conn.execute(text("SELECT has_table_privilege('pulse_app', 'http_cache', 'INSERT') "
                                  "AND has_table_privilege('pulse_system', 'http_cache', 'DELETE')")).scalar()
+
+
+def test_webhook_urls_are_encrypted_and_masked_and_decrypted_back(empty_database):
+    """0020 turns each webhook's clear url into url_encrypted (the app's Fernet key) and a masked
+    url_display, and drops url; the downgrade decrypts it back."""
+    from etl.crypto import decrypt_credentials
+
+    cfg = alembic_config()
+    slack = "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstXk9Q"
+
+    def migrate(how, revision):
+        with empty_database.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    migrate(command.upgrade, "0019")
+    with empty_database.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO tenants (id, name) VALUES ('00000000-0000-0000-0000-000000000001', 't');
+            INSERT INTO webhook_subscriptions (id, tenant_id, name, url, events, secret_encrypted) VALUES
+                ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-000000000001', 'slack', :slack,
+                 '{job.failed}', 'x'),
+                ('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-000000000001', 'short',
+                 'https://hooks.example.com/pulse', '{job.failed}', 'x')
+        """), {"slack": slack})
+    migrate(command.upgrade, "0020")
+    with empty_database.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM webhook_subscriptions ORDER BY name")).mappings().all()
+    assert "url" not in rows[0]
+    assert [(r["name"], r["url_display"]) for r in rows] == [("short", "https://hooks.example.com/…"),
+                                                             ("slack", "https://hooks.slack.com/…Xk9Q")]
+    assert [decrypt_credentials(r["url_encrypted"])["url"] for r in rows] == ["https://hooks.example.com/pulse", slack]
+    assert not any("/services/" in str(value) for r in rows for value in r.values())
+    migrate(command.downgrade, "0019")
+    with empty_database.connect() as conn:
+        assert conn.execute(text("SELECT name, url FROM webhook_subscriptions ORDER BY name")).all() == [
+            ("short", "https://hooks.example.com/pulse"), ("slack", slack)]

@@ -1,6 +1,7 @@
 """Webhooks of the caller's tenant: subscribe to events, send a test, read recent deliveries.
-The signing secret is returned by create and rotate-secret only; validation, limits and sending
-are etl.notify's (InvalidWebhook 422, TooManyWebhooks 409, answered by api.errors)."""
+The signing secret is returned by create and rotate-secret only; the URL never (it is write-only:
+every answer carries its masked form, url_display). Validation, limits and sending are
+etl.notify's (InvalidWebhook 422, TooManyWebhooks 409, answered by api.errors)."""
 from __future__ import annotations
 
 import logging
@@ -28,7 +29,7 @@ def _with_secret(created: subscriptions.Created) -> WebhookWithSecret:
     return WebhookWithSecret(**Webhook.model_validate(created.subscription).model_dump(), secret=created.secret)
 
 
-@router.get("", response_model=list[Webhook], summary="The tenant's webhooks (never their secrets)")
+@router.get("", response_model=list[Webhook], summary="The tenant's webhooks (URLs masked, never their secrets)")
 def list_webhooks(session: SessionDep, tenant_id: TenantId) -> list[Webhook]:
     return [Webhook.model_validate(row) for row in subscriptions.listed(session, tenant_id)]
 

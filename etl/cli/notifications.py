@@ -30,7 +30,8 @@ def _refusals_in_words():
 
 
 def _webhook_dict(row) -> dict:
-    return {"webhook_id": row.id, "tenant_id": row.tenant_id, "name": row.name, "url": row.url,
+    """Never the URL itself (a credential: etl.notify.secrets), only its masked form."""
+    return {"webhook_id": row.id, "tenant_id": row.tenant_id, "name": row.name, "url_display": row.url_display,
             "format": row.format, "events": list(row.events), "stale_after_minutes": row.stale_after_minutes,
             "enabled": row.enabled, "created_at": row.created_at}
 
@@ -66,6 +67,7 @@ def notifications_add(tenant_ref: str, name: str, url: str, events: tuple[str, .
     emit(as_json, data, lambda: (
         f"webhook {data['name']} created for tenant {data['tenant']}: {', '.join(data['events'])}\n"
         f"  id      {data['webhook_id']}\n"
+        f"  url     {data['url_display']}\n"
         f"  secret  {data['secret']}\n"
         "The secret is shown only this once: the receiver checks X-Pulse-Signature with it (README, Notifications)."))
     return 0
@@ -75,7 +77,7 @@ def notifications_add(tenant_ref: str, name: str, url: str, events: tuple[str, .
 @TENANT
 @json_option
 def notifications_list(tenant_ref: str, as_json: bool) -> int:
-    """List a tenant's webhooks (never their secrets)."""
+    """List a tenant's webhooks (their URLs masked, never their secrets)."""
     with operator_session() as s:
         tenant = resolve_tenant(s, tenant_ref)
         rows = [_webhook_dict(w) for w in subscriptions.listed(s, tenant.id)]
@@ -86,7 +88,7 @@ def notifications_list(tenant_ref: str, as_json: bool) -> int:
         return table(["ID", "NAME", "FORMAT", "EVENTS", "STALE AFTER", "ENABLED", "URL"],
                      [[r["webhook_id"], r["name"], r["format"], ",".join(r["events"]),
                        f"{r['stale_after_minutes']} min" if r["stale_after_minutes"] else None,
-                       "yes" if r["enabled"] else "no", r["url"]] for r in rows])
+                       "yes" if r["enabled"] else "no", r["url_display"]] for r in rows])
 
     emit(as_json, {"webhooks": rows}, text)
     return 0

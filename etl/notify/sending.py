@@ -29,7 +29,7 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.db import scope_to_all_tenants, session_scope
 from etl.notify.render import body_for
-from etl.notify.secrets import secret_of
+from etl.notify.secrets import secret_of, url_of
 from etl.sources.http import TRANSPORT_ERRORS, OutboundRefused, SameOriginSession
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,8 @@ CLAIM = text("""
     FROM webhook_subscriptions s
     WHERE d.id = :id AND s.id = d.subscription_id AND d.status = 'pending'
       AND d.next_attempt_at <= now() + interval '2 seconds'
-    RETURNING d.id, d.tenant_id, d.event, d.payload, d.attempts, s.name, s.url, s.format, s.secret_encrypted,
-        s.enabled
+    RETURNING d.id, d.tenant_id, d.event, d.payload, d.attempts, s.name, s.url_encrypted, s.format,
+        s.secret_encrypted, s.enabled
 """)
 RECORD = text("""
     UPDATE webhook_deliveries SET status = :status, last_status_code = :code, last_error = :error,
@@ -123,18 +123,24 @@ def _send(row) -> Outcome:
     except CredentialsError:
         return Outcome(error="the webhook's signing secret cannot be decrypted (the server's ETL_SECRET_KEY "
                              "changed); rotate the secret", final=True)
+    try:
+        url = url_of(row.url_encrypted)  # decrypted only here, for this POST; never logged nor recorded
+    except CredentialsError:
+        return Outcome(error="the webhook's URL cannot be decrypted (the server's ETL_SECRET_KEY changed); "
+                             "set the webhook's URL again", final=True)
     body = body_for(row.format, row.event, row.tenant_id, row.id, row.payload, row.name)
     timestamp = int(time.time())
     headers = {"Content-Type": "application/json", "User-Agent": "pulse-etl-webhooks",
                "X-Pulse-Event": row.event, "X-Pulse-Delivery": str(row.id),
                "X-Pulse-Timestamp": str(timestamp), "X-Pulse-Signature": sign(secret, timestamp, body)}
-    return post(row.url, body, headers)
+    return post(url, body, headers)
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
     """POST through the outbound guard (etl/sources/http.py: only checked addresses, connected to
     as checked), no redirects, ETL_WEBHOOK_TIMEOUT to connect and per read. The answer's body is
-    never read nor quoted."""
+    never read nor quoted, and errors name the host only: the URL's path is a credential (a Slack
+    webhook's), and requests' own messages, which quote it, are never kept."""
     timeout = get_settings().webhook_timeout
     host = urlsplit(url).netloc
     http = SameOriginSession()

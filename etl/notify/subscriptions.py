@@ -16,7 +16,7 @@ from etl.errors import Conflict, Invalid, NotFound, TooMany
 from etl.models import WebhookDelivery, WebhookSubscription
 from etl.notify.events import EVENT_KINDS, TEST
 from etl.notify.outbox import record_deliveries
-from etl.notify.secrets import new_secret
+from etl.notify.secrets import new_secret, seal_url
 from etl.sources import outbound
 
 FORMATS = ("json", "slack")
@@ -100,8 +100,10 @@ def create(session: Session, tenant_id: uuid.UUID, name: str, url: str, events: 
     url = check_url(url)
     _refuse_over_cap(session, tenant_id)
     secret, encrypted = new_secret()
-    row = WebhookSubscription(tenant_id=tenant_id, name=name.strip(), url=url, format=format, events=events,
-                              secret_encrypted=encrypted, stale_after_minutes=stale_after_minutes, enabled=enabled)
+    url_encrypted, url_display = seal_url(url)
+    row = WebhookSubscription(tenant_id=tenant_id, name=name.strip(), url_encrypted=url_encrypted,
+                              url_display=url_display, format=format, events=events, secret_encrypted=encrypted,
+                              stale_after_minutes=stale_after_minutes, enabled=enabled)
     _flush_named(session, row)
     return Created(row, secret)
 
@@ -145,7 +147,8 @@ def listed(session: Session, tenant_id: uuid.UUID | None) -> list[WebhookSubscri
 
 def update(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.UUID, **changes) -> WebhookSubscription:
     """Change the given fields (None: unchanged; stale_after_minutes may be cleared with
-    clear_stale_after=True)."""
+    clear_stale_after=True). A URL given is checked and stored again, even if it is the same one:
+    the stored one is not decrypted to compare."""
     row = get(session, tenant_id, subscription_id)
     clear_stale = changes.pop("clear_stale_after", False)
     name = changes.get("name") or row.name
@@ -153,8 +156,8 @@ def update(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.UUID, *
     fmt = changes.get("format") or row.format
     stale = None if clear_stale else changes.get("stale_after_minutes", None) or row.stale_after_minutes
     _check(fmt, events, stale, name)
-    if changes.get("url") is not None and changes["url"] != row.url:
-        row.url = check_url(changes["url"])
+    if changes.get("url") is not None:
+        row.url_encrypted, row.url_display = seal_url(check_url(changes["url"]))
     row.name, row.events, row.format, row.stale_after_minutes = name.strip(), events, fmt, stale
     if changes.get("enabled") is not None:
         row.enabled = changes["enabled"]

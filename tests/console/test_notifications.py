@@ -1,7 +1,7 @@
 """The console's Notifications page in a real browser against the real API, workers, PostgreSQL and
 RabbitMQ: a webhook is added with its events, format and stale threshold, its signing secret is
-shown once, a test is sent and reaches a receiver on 127.0.0.1 (tests/notify/receiver.py), and the
-deliveries table says how it went; a refused address is told in words; the page fits 1280 px.
+shown once, its URL only masked, a test is sent and reaches a receiver on 127.0.0.1
+(tests/notify/receiver.py), and the deliveries table says how it went; a refused address is told in words; the page fits 1280 px.
 Screenshots: test-artifacts/console/notifications-NN-*.png."""
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_a_webhook_is_added_its_secret_shown_once_and_a_test_delivered(page, mak
     expect(form.get_by_role("alert")).to_contain_text("private address")
     shot(page, "notifications-01-refused-address")
 
-    with Receiver() as hook:
+    with Receiver(path="/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstXk9Q") as hook:
         form.get_by_label("Name").fill("ops-alerts")
         form.get_by_label("URL").fill(hook.url)
         form.get_by_label("Format").select_option("slack")
@@ -51,6 +51,8 @@ def test_a_webhook_is_added_its_secret_shown_once_and_a_test_delivered(page, mak
         row = page.locator("tbody tr", has_text="ops-alerts")
         expect(row).to_contain_text("job.failed, integration.stale (after 90 min)")
         expect(row).to_contain_text("Slack")
+        expect(row).to_contain_text(hook.url.split("/services/")[0] + "/…Xk9Q")  # the URL is a secret
+        assert "abcdefghijklmnopqrst" not in page.content()  # (the form's placeholder has a /services/ path)
         no_sideways_scroll(page)
         shot(page, "notifications-02-added-secret-shown")
         panel.get_by_role("button", name="Done, hide it").click()

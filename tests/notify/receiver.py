@@ -30,9 +30,12 @@ class Received:
 
 class Receiver:
     """`statuses`: the answers to the first requests, in order; then `default`. `hang`: hold every
-    request unanswered until the receiver stops (a receiver that never answers)."""
+    request unanswered until the receiver stops (a receiver that never answers). `path`: the URL's
+    path (a Slack-like /services/T.../B.../token, to see that a secret path arrives whole)."""
 
-    def __init__(self, statuses: list[int] | None = None, default: int = 200, hang: bool = False):
+    def __init__(self, statuses: list[int] | None = None, default: int = 200, hang: bool = False,
+                 path: str = "/hook"):
+        self.path = path
         self.statuses = list(statuses or [])
         self.default = default
         self.hang = hang
@@ -45,7 +48,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        return f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
 
     def _handler(self):
         receiver = self

@@ -1,13 +1,15 @@
 """`etl notifications` as an operator runs it (a subprocess with --json): add prints the secret once,
 list never does, test is delivered by the workers, deliveries shows the answer, a refused URL is an
-error in words."""
+error in words, and the URL itself is never printed (only its masked form)."""
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 
 import pytest
 
-from tests.cli.test_cli import etl, unique
+from tests.cli.test_cli import ROOT, etl, etl_command, unique
 from tests.notify.receiver import Receiver
 
 pytestmark = pytest.mark.usefixtures("workers")
@@ -15,7 +17,8 @@ pytestmark = pytest.mark.usefixtures("workers")
 
 def test_add_list_test_deliveries_remove(make_tenant):
     tenant_id, _ = make_tenant()
-    with Receiver() as hook:
+    with Receiver(path="/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstXk9Q") as hook:
+        masked = hook.url.split("/services/")[0] + "/…Xk9Q"
         code, added, _ = etl("notifications", "add", "--tenant", str(tenant_id), "--name", unique("ops"),
                              "--url", hook.url, "--event", "job.failed", "--event", "job.partial", "--format", "slack")
         assert code == 0 and added["secret"].startswith("whsec_") and added["events"] == ["job.failed", "job.partial"]
@@ -24,6 +27,11 @@ def test_add_list_test_deliveries_remove(make_tenant):
         code, listed, _ = etl("notifications", "list", "--tenant", str(tenant_id))
         assert code == 0 and [w["webhook_id"] for w in listed["webhooks"]] == [webhook_id]
         assert added["secret"] not in str(listed)
+        assert added["url_display"] == listed["webhooks"][0]["url_display"] == masked
+        assert "/services/" not in str(added) + str(listed)
+        text = subprocess.run([*etl_command(), "notifications", "list", "--tenant", str(tenant_id)], cwd=ROOT,
+                              env=os.environ.copy(), capture_output=True, text=True, timeout=60).stdout
+        assert masked in text and "/services/" not in text
 
         code, queued, _ = etl("notifications", "test", "--tenant", str(tenant_id), webhook_id)
         assert code == 0 and queued["event"] == "webhook.test"

@@ -84,6 +84,42 @@ def test_a_failed_job_delivers_a_signed_job_failed_webhook(api_client, jira_inte
     assert secret.encode() not in logs
 
 
+def test_a_delivery_goes_to_the_whole_url_until_a_patch_changes_it(api_client, make_tenant):
+    """The URL is stored encrypted and shown masked, yet each delivery is POSTed to it whole; a PATCH
+    without url keeps it, one with url replaces it. Neither an error, a delivery nor a log line
+    quotes the path (the credential of a Slack webhook)."""
+    _, key = make_tenant()
+    old_path = "/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstXk9Q"
+    new_path = "/services/T0CCCCCCC/B0DDDDDDD/zyxwvutsrqponmlkjihgQk7W"
+    with Receiver(path=old_path) as old, Receiver(statuses=[503], path=new_path) as new:
+        webhook = subscribe(api_client, key, old.url, ["job.failed"])
+        one = f"/api/v1/notifications/webhooks/{webhook['id']}"
+        assert webhook["url_display"] == old.url.split("/services/")[0] + "/…Xk9Q"
+
+        def send_test(done=lambda d: d.status != "pending") -> WebhookDelivery:
+            assert api_client.post(f"{one}/test", headers=auth(key)).status_code == 202
+            return wait_for_delivery(webhook["id"], done)
+
+        assert send_test().status == "succeeded"
+        assert old.wait_for(1)[0].path == old_path
+        kept = api_client.patch(one, headers=auth(key), json={"name": "renamed", "events": ["job.partial"]})
+        assert kept.status_code == 200 and kept.json()["url_display"] == webhook["url_display"]
+        assert send_test().status == "succeeded"
+        assert old.wait_for(2)[1].path == old_path
+
+        changed = api_client.patch(one, headers=auth(key), json={"url": new.url})
+        assert changed.status_code == 200 and changed.json()["url_display"].endswith("/…Qk7W")
+        failed = send_test(lambda d: d.last_error is not None)  # the new receiver answers 503 first
+        assert new.wait_for(1)[0].path == new_path and len(old.received) == 2
+        assert failed.last_error == f"{new.url.split('/services/')[0].removeprefix('http://')} answered HTTP 503"
+        deliveries = api_client.get(f"{one}/deliveries", headers=auth(key))
+        assert deliveries.status_code == 200 and len(deliveries.json()) == 3 and "/services/" not in deliveries.text
+        # Its retry goes with it: it could otherwise reach another test's receiver on this port.
+        assert api_client.delete(one, headers=auth(key)).status_code == 200
+    logs = b"".join(p.read_bytes() for p in LOGDIR.glob("**/*.log"))
+    assert b"abcdefghijklmnopqrst" not in logs and b"zyxwvutsrqponmlkjihg" not in logs
+
+
 def test_slack_format_says_what_happened_in_words(api_client, jira_integration):
     tenant_id, key, integration_id, _ = jira_integration(issues=1)
     with Receiver() as hook:

@@ -1,17 +1,23 @@
 """The webhooks API's refusals and boundaries, in-process against real PostgreSQL: bad input is a
 4xx that says what to fix, a tenant sees only its own webhooks (row-level security too), the secret
-is shown on create and rotate only."""
+is shown on create and rotate only, the URL never (masked in every answer, encrypted in the row)."""
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from etl.db import get_sessionmaker, scope_to_tenant
 from etl.models import WebhookSubscription
+from etl.notify.secrets import url_of
+from tests.scopes import session_scope
 
 HOOKS = "/api/v1/notifications/webhooks"
+# A Slack incoming-webhook URL's shape (the token is the credential), on a host the tests may reach.
+SLACK_TOKEN = "abcdefghijklmnopqrstXk9Q"
+SLACK_LIKE = f"http://127.0.0.1:9/services/T0AAAAAAA/B0BBBBBBB/{SLACK_TOKEN}"
+MASKED = "http://127.0.0.1:9/…Xk9Q"
 
 
 def auth(key: str) -> dict:
@@ -64,6 +70,69 @@ def test_the_secret_is_shown_on_create_and_rotate_only(api_client, make_tenant):
     assert refused.status_code == 422 and "needs stale_after_minutes" in refused.json()["detail"]
     assert api_client.delete(f"{HOOKS}/{created['id']}", headers=auth(key)).status_code == 200
     assert api_client.get(f"{HOOKS}/{created['id']}", headers=auth(key)).status_code == 404
+
+
+def test_the_url_is_masked_in_every_answer_and_never_returned(api_client, make_tenant):
+    _, key = make_tenant()
+    created = api_client.post(HOOKS, headers=auth(key), json=body(url=SLACK_LIKE))
+    assert created.status_code == 201, created.text
+    assert created.json()["url_display"] == MASKED and "url" not in created.json()
+    one = f"{HOOKS}/{created.json()['id']}"
+    answers = {"create": created, "list": api_client.get(HOOKS, headers=auth(key)),
+               "get": api_client.get(one, headers=auth(key)),
+               "update": api_client.patch(one, headers=auth(key), json={"name": "renamed"}),
+               "rotate": api_client.post(f"{one}/rotate-secret", headers=auth(key)),
+               "delete": api_client.delete(one, headers=auth(key))}
+    for what, answer in answers.items():
+        assert answer.status_code in (200, 201), (what, answer.text)
+        assert "/services/" not in answer.text and SLACK_TOKEN[:-4] not in answer.text, (what, answer.text)
+        shown = answer.json()[0] if what == "list" else answer.json()
+        assert shown["url_display"] == MASKED and "url" not in shown, (what, shown)
+
+
+def test_the_database_row_holds_the_url_encrypted_only(api_client, make_tenant):
+    _, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(url=SLACK_LIKE)).json()
+    with session_scope() as s:
+        row = s.execute(text("SELECT * FROM webhook_subscriptions WHERE id = :id"), {"id": hook["id"]}).mappings().one()
+    assert "url" not in row
+    assert not any(SLACK_TOKEN[:-4] in str(value) or "/services/" in str(value) for value in row.values()), row
+    assert row["url_display"] == MASKED
+    assert url_of(row["url_encrypted"]) == SLACK_LIKE  # what a delivery decrypts, just before its POST
+
+
+def test_a_patch_without_url_keeps_it_and_a_refused_url_changes_nothing(api_client, make_tenant):
+    _, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(url=SLACK_LIKE)).json()
+    one = f"{HOOKS}/{hook['id']}"
+
+    def stored_url() -> str:
+        with session_scope() as s:
+            return url_of(s.scalar(text("SELECT url_encrypted FROM webhook_subscriptions WHERE id = :id"),
+                                   {"id": hook["id"]}))
+
+    assert api_client.patch(one, headers=auth(key), json={"enabled": False}).json()["url_display"] == MASKED
+    assert stored_url() == SLACK_LIKE
+    refused = api_client.patch(one, headers=auth(key), json={"url": "http://10.0.0.5/services/T1/B1/x"})
+    assert refused.status_code == 422 and "private address" in refused.json()["detail"]
+    assert stored_url() == SLACK_LIKE
+    changed = api_client.patch(one, headers=auth(key), json={"url": "http://127.0.0.1:9/other"})
+    assert changed.status_code == 200 and changed.json()["url_display"] == "http://127.0.0.1:9/…"
+    assert stored_url() == "http://127.0.0.1:9/other"
+
+
+def test_the_url_is_documented_write_only(api_client):
+    schemas = api_client.get("/openapi.json").json()["components"]["schemas"]
+    assert "url" not in schemas["Webhook"]["properties"] and "url_display" in schemas["Webhook"]["properties"]
+    assert "Write-only" in schemas["WebhookCreate"]["properties"]["url"]["description"]
+    assert "omitted: unchanged" in schemas["WebhookUpdate"]["properties"]["url"]["description"]
+
+
+def test_a_slack_webhook_url_is_masked_in_any_log_line():
+    from etl.logs import redact
+
+    line = f'hooks.slack.com:443 "POST /services/T0AAAAAAA/B0BBBBBBB/{SLACK_TOKEN} HTTP/1.1" 200'
+    assert redact(line) == 'hooks.slack.com:443 "POST /services/*** HTTP/1.1" 200'
 
 
 def test_a_tenant_never_sees_another_tenants_webhooks(api_client, make_tenant):
@@ -143,3 +212,21 @@ def test_emit_records_in_the_callers_transaction_and_never_raises(api_client, ma
         s.rollback()
     assert "its deliveries could not be recorded" in caplog.text
     assert f"event job.failed for tenant {tenant_id}: {{'job_id': 'j'}}" in caplog.text
+
+
+def test_a_url_the_keys_no_longer_decrypt_fails_its_delivery_in_words(api_client, make_tenant):
+    from cryptography.fernet import Fernet
+
+    from etl.notify import events, outbox, sending
+
+    tenant_id, key = make_tenant()
+    hook = api_client.post(HOOKS, headers=auth(key), json=body(url=SLACK_LIKE)).json()
+    with session_scope() as s:  # as if ETL_SECRET_KEY had lost the key the URL was encrypted with
+        s.execute(text("UPDATE webhook_subscriptions SET url_encrypted = :token WHERE id = :id"),
+                  {"token": Fernet(Fernet.generate_key()).encrypt(b'{"url": "x"}').decode(), "id": hook["id"]})
+        (delivery_id,) = outbox.record_deliveries(s, tenant_id, events.TEST, {}, uuid.UUID(hook["id"]))
+        s.info.pop(outbox.PENDING)  # sent below, in this process
+    assert sending.deliver(str(delivery_id)) == "failed"
+    (delivery,) = api_client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=auth(key)).json()
+    assert delivery["last_error"] == ("the webhook's URL cannot be decrypted (the server's ETL_SECRET_KEY changed); "
+                                      "set the webhook's URL again")

@@ -1,5 +1,6 @@
 // The tenant's webhooks: /api/v1/notifications/webhooks (api/schemas/notifications.py). A webhook's
-// signing secret is only in the create and rotate-secret responses.
+// signing secret is only in the create and rotate-secret responses. Its URL is write-only (a Slack
+// webhook URL lets whoever has it post to the channel): responses carry only its masked form.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useApi } from "./hooks";
@@ -19,7 +20,8 @@ export type WebhookFormat = "json" | "slack";
 export interface Webhook {
   id: string;
   name: string;
-  url: string;
+  /** The URL masked, e.g. "https://hooks.slack.com/…Xk9Q": the full URL is never returned. */
+  url_display: string;
   format: WebhookFormat;
   events: string[];
   stale_after_minutes: number | null;

@@ -57,8 +57,8 @@ function WebhookRow(props: {
           {webhook.name}
           {!webhook.enabled && <span className="muted text-xs"> (disabled)</span>}
         </div>
-        <div className="muted truncate font-mono text-xs" title={webhook.url}>
-          {webhook.url}
+        <div className="muted truncate font-mono text-xs" title="The URL is a secret: only its host and last characters are shown">
+          {webhook.url_display}
         </div>
       </td>
       <td className="td text-xs">
