@@ -1,5 +1,6 @@
 """`etl integrations`: add (checked with the source first), list, show, schedule, resume (after the
-circuit breaker paused one), and re-encrypt the credentials of source integrations."""
+circuit breaker paused one), and re-encrypt the credentials of source integrations (and the
+webhooks' secrets and URLs) after a new key is put first in ETL_SECRET_KEY."""
 from __future__ import annotations
 
 import uuid
@@ -19,6 +20,7 @@ from etl.config import get_settings
 from etl.crypto import CredentialsError
 from etl.jobs.breaker import close_after_passing_test, is_open, lock_integration, refuse_failed_test
 from etl.models import Integration, Tenant
+from etl.notify import subscriptions
 from etl.ops.scheduling import InvalidSchedule, parse_schedule, schedule_dict, set_schedule
 from etl.sources.registry import PROVIDERS
 from etl.tenancy.integrations import (
@@ -199,29 +201,45 @@ def integrations_schedule(integration_id: str, cron: str | None, timezone_name: 
 
 
 @integrations.command("rotate-key")
-@click.option("--tenant", "tenant_ref", help="Only this tenant's integrations (name or id).")
+@click.option("--tenant", "tenant_ref", help="Only this tenant's integrations and webhooks (name or id).")
 @json_option
 def integrations_rotate_key(tenant_ref: str | None, as_json: bool) -> int:
-    """Re-encrypt every integration's credentials with the first key of ETL_SECRET_KEY.
+    """Re-encrypt every integration's credentials, and every webhook's signing secret and URL, with
+    the first key of ETL_SECRET_KEY.
 
     To rotate: put the new key first (ETL_SECRET_KEY=NEW,OLD) on every process and restart them,
-    run this, then remove the old key. All or nothing: if any credentials cannot be decrypted with
-    the configured keys, nothing is changed and the error names them.
+    run this, then remove the old key. A value no configured key decrypts is left as it is and named
+    (by integration or webhook id and name); the others are re-encrypted all the same, and the exit
+    code is 1.
     """
     keys_configured = len([k for k in get_settings().secret_key.get_secret_value().split(",") if k.strip()])
-    try:
-        with operator_session() as s:
-            tenant_id = resolve_tenant(s, tenant_ref).id if tenant_ref else None
-            count = rotate_all_credentials(s, tenant_id)
-    except CredentialsError as exc:
-        raise CliError(str(exc)) from None
-    data = {"status": "ok", "rotated": count, "keys_configured": keys_configured}
+    with operator_session() as s:  # one transaction: what could be re-encrypted is committed
+        tenant_id = resolve_tenant(s, tenant_ref).id if tenant_ref else None
+        credentials, unreadable = rotate_all_credentials(s, tenant_id)
+        webhooks, webhooks_unreadable = subscriptions.re_encrypt_all(s, tenant_id)
+    unreadable += webhooks_unreadable
+    counts = {"rotated": credentials, "rotated_webhook_secrets": webhooks[subscriptions.WEBHOOK_SECRET],
+              "rotated_webhook_urls": webhooks[subscriptions.WEBHOOK_URL], "keys_configured": keys_configured}
+    done = _rotated_text(counts)
+    if unreadable:
+        raise CliError(
+            f"{len(unreadable)} value(s) cannot be decrypted with any key in ETL_SECRET_KEY and were left as they "
+            f"are: {'; '.join(map(str, unreadable))}. The rest was re-encrypted ({done}). Add the key they were "
+            "encrypted with to ETL_SECRET_KEY and run rotate-key again, or set them again (an integration's "
+            "credentials, a webhook's URL; `etl notifications rotate-secret` for a webhook secret) or delete them.",
+            **counts, unreadable=[{"kind": u.kind, "id": u.id, "name": u.name} for u in unreadable])
     if keys_configured == 1:
-        note("ETL_SECRET_KEY holds one key: the credentials were re-encrypted with it. To rotate, put the new "
+        note("ETL_SECRET_KEY holds one key: everything was re-encrypted with it. To rotate, put the new "
              "key first (ETL_SECRET_KEY=NEW,OLD), run rotate-key, then remove the old key.")
-    emit(as_json, data, f"{count} integration(s) re-encrypted with the first key of ETL_SECRET_KEY; "
-                        + ("the other keys can now be removed from it" if keys_configured > 1 else "nothing else to do"))
+    emit(as_json, {"status": "ok", **counts},
+         f"{done} re-encrypted with the first key of ETL_SECRET_KEY; "
+         + ("the other keys can now be removed from it" if keys_configured > 1 else "nothing else to do"))
     return 0
+
+
+def _rotated_text(counts: dict) -> str:
+    return (f"{counts['rotated']} integration credential(s), {counts['rotated_webhook_secrets']} webhook secret(s) "
+            f"and {counts['rotated_webhook_urls']} webhook URL(s)")
 
 
 def verify_with_source(provider: str, base_url: str, credentials: dict, settings: dict) -> None:

@@ -1,5 +1,6 @@
 """A tenant's webhooks: create (the secret is returned once), change, delete, rotate the secret,
-send a test, read the recent deliveries. The API and the CLI both come through here, so they give
+send a test, read the recent deliveries; and re-encrypt every webhook's secret and URL when
+ETL_SECRET_KEY is rotated. The API and the CLI both come through here, so they give
 the same refusals, in the same words."""
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
+from etl.crypto import Unreadable, rotate_stored
 from etl.errors import Conflict, Invalid, NotFound, TooMany
 from etl.models import WebhookDelivery, WebhookSubscription
 from etl.notify.events import EVENT_KINDS, TEST
@@ -178,6 +180,25 @@ def rotate_secret(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.
     secret, row.secret_encrypted = new_secret()
     session.flush()
     return Created(row, secret)
+
+
+# The kinds of value `etl integrations rotate-key` counts and reports for webhooks.
+WEBHOOK_SECRET, WEBHOOK_URL = "webhook secret", "webhook URL"
+
+
+def re_encrypt_all(session: Session, tenant_id: uuid.UUID | None = None) -> tuple[dict[str, int], list[Unreadable]]:
+    """Re-encrypt every webhook's signing secret and URL (or one tenant's) with the first key of
+    ETL_SECRET_KEY, in the caller's transaction, as rotate-key does integrations' credentials: a
+    value no configured key decrypts is left as it is and returned (by webhook id and name), the
+    others are re-encrypted all the same. Returns ({WEBHOOK_SECRET: n, WEBHOOK_URL: n}, those left)."""
+    query = (select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+             .with_for_update())
+    if tenant_id is not None:
+        query = query.where(WebhookSubscription.tenant_id == tenant_id)
+    rotated, unreadable = rotate_stored(session.scalars(query),
+                                        {"secret_encrypted": WEBHOOK_SECRET, "url_encrypted": WEBHOOK_URL})
+    session.flush()
+    return rotated, unreadable
 
 
 def send_test(session: Session, tenant_id: uuid.UUID, subscription_id: uuid.UUID) -> WebhookDelivery:

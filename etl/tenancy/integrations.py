@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from etl.config import get_settings
-from etl.crypto import CredentialsError, decrypt_credentials, encrypt_credentials, rotate_credentials
+from etl.crypto import Unreadable, decrypt_credentials, encrypt_credentials, rotate_stored
 from etl.errors import Conflict, Invalid
 from etl.models import Integration, IntegrationLogo
 from etl.sources import outbound
@@ -192,28 +192,20 @@ def check_connection(provider: str, base_url: str, credentials: dict, settings: 
     return get_source(provider).check_connection(probe, credentials, get_settings().connection_test_timeout)
 
 
-def rotate_all_credentials(session: Session, tenant_id: uuid.UUID | None = None) -> int:
+CREDENTIALS = "integration credentials"  # the kind of value rotate-key counts and reports
+
+
+def rotate_all_credentials(session: Session, tenant_id: uuid.UUID | None = None) -> tuple[int, list[Unreadable]]:
     """Re-encrypt every integration's credentials (or one tenant's) with the first key of
-    ETL_SECRET_KEY. All or nothing: if any cannot be decrypted with the configured keys, nothing
-    is changed and CredentialsError names them. Returns how many were re-encrypted."""
+    ETL_SECRET_KEY, in the caller's transaction. Credentials no configured key decrypts are left as
+    they are and returned (by integration id and name); the others are re-encrypted all the same.
+    Returns (how many were re-encrypted, those left)."""
     query = select(Integration).order_by(Integration.created_at, Integration.id).with_for_update()
     if tenant_id is not None:
         query = query.where(Integration.tenant_id == tenant_id)
-    rows = list(session.scalars(query))
-    undecryptable = []
-    for row in rows:
-        try:
-            row.credentials_encrypted = rotate_credentials(row.credentials_encrypted)
-        except CredentialsError:
-            undecryptable.append(f"{row.id} ({row.name})")
-    if undecryptable:
-        raise CredentialsError(
-            f"{len(undecryptable)} integration(s) cannot be decrypted with any key in ETL_SECRET_KEY: "
-            f"{', '.join(undecryptable)}. Nothing was re-encrypted: add the key they were encrypted with to "
-            "ETL_SECRET_KEY (or delete those integrations), then run rotate-key again."
-        )
+    rotated, unreadable = rotate_stored(session.scalars(query), {"credentials_encrypted": CREDENTIALS})
     session.flush()
-    return len(rows)
+    return rotated[CREDENTIALS], unreadable
 
 
 # --- logos ---------------------------------------------------------------------------------------
