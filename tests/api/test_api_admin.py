@@ -1,7 +1,8 @@
 """The tenant admin's API on the real database, against the fake Jira and GitHub: API keys and their
 lifecycle, admin keys and tenants, JWTs, integration changes, connection tests and deletion, the
-key rotation of stored credentials, and source credentials that never come back out: not in a
-response, a log line, a job's error, a worker's log or the raw layer."""
+key rotation of stored credentials (and of webhooks' secrets and URLs), and source credentials
+that never come back out: not in a response, a log line, a job's error, a worker's log or the raw
+layer."""
 from __future__ import annotations
 
 import base64
@@ -20,10 +21,13 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text, update
 
-from etl.crypto import CredentialsError
-from etl.models import ApiKey, EtlJob, EtlTaskRun, Integration, RawExtractionData, Wit
+from etl.crypto import CredentialsError, encrypt_credentials
+from etl.models import ApiKey, EtlJob, EtlTaskRun, Integration, RawExtractionData, WebhookSubscription, Wit
+from etl.notify import events, outbox, sending, subscriptions
+from etl.notify.secrets import secret_of, url_of
 from etl.tenancy.integrations import create_integration, credentials_of
 from etl.tenancy.keys import issue_api_key
+from tests.notify.receiver import Receiver
 from tests.scopes import session_scope
 from tests.waiting import wait_for_job
 
@@ -463,37 +467,109 @@ def test_github_tokens_never_in_job_errors_or_worker_logs(api_client, github_int
 # --- key rotation ------------------------------------------------------------------------------
 
 
+def _tenant_name(db, tenant_id: uuid.UUID) -> str:
+    return db.execute(text("SELECT name FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar_one()
+
+
+def _add_webhook(tenant_id: uuid.UUID, name: str, url: str) -> tuple[uuid.UUID, str]:
+    """(its id, its signing secret), encrypted with the first key of ETL_SECRET_KEY as the API would."""
+    with session_scope() as s:
+        created = subscriptions.create(s, tenant_id, name, url, ["job.failed"])
+        return created.subscription.id, created.secret
+
+
+def _stored_webhook(webhook_id: uuid.UUID) -> WebhookSubscription:
+    with session_scope() as s:
+        return s.get(WebhookSubscription, webhook_id)
+
+
+def _send_test_now(tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> str:
+    """Deliver a webhook.test in this process, with this process's ETL_SECRET_KEY, as a worker would."""
+    with session_scope() as s:
+        (delivery_id,) = outbox.record_deliveries(s, tenant_id, events.TEST, {}, webhook_id)
+        s.info.pop(outbox.PENDING)  # sent below, not by the workers (which have the suite's key)
+    return sending.deliver(str(delivery_id))
+
+
 def test_rotate_key_re_encrypts_with_the_new_key(make_tenant, settings_env, db):
     key_a, key_b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     tenant_id, _ = make_tenant()
-    tenant_name = db.execute(text("SELECT name FROM tenants WHERE id = :t"), {"t": tenant_id}).scalar_one()
+    tenant_name = _tenant_name(db, tenant_id)
     settings_env(ETL_SECRET_KEY=key_a)
     with session_scope() as s:
         integration_id = create_integration(s, tenant_id, "jira", "jira", CLOSED_URL, {"email": EMAIL, "token": TOKEN},
                                             {"projects": ["ABC"]}).id
+    with Receiver(path=f"/services/T0/B0/{TOKEN}") as hook:
+        webhook_id, secret = _add_webhook(tenant_id, "ops", hook.url)
 
-    def stored() -> Integration:
-        with session_scope() as s:
-            return s.get(Integration, integration_id)
+        def stored() -> Integration:
+            with session_scope() as s:
+                return s.get(Integration, integration_id)
 
-    before = stored().credentials_encrypted
-    env = {**os.environ, "ETL_SECRET_KEY": "not-this-key"}
-    # No key decrypts it: nothing changes, and the error names it.
-    code, out, err = etl_cli("integrations", "rotate-key", "--tenant", tenant_name, env=env)
-    assert code == 1 and str(integration_id) in out["error"] and "Nothing was re-encrypted" in out["error"]
-    assert stored().credentials_encrypted == before
+        env = {**os.environ, "ETL_SECRET_KEY": f"{key_b},{key_a}"}  # the new key first
+        code, out, err = etl_cli("integrations", "rotate-key", "--tenant", tenant_name, env=env)
+        assert code == 0, err
+        assert out == {"status": "ok", "rotated": 1, "rotated_webhook_secrets": 1, "rotated_webhook_urls": 1,
+                       "keys_configured": 2}
+        assert_no_secret(out.__repr__() + err, TOKEN)
+        assert secret not in out.__repr__() + err
 
-    env["ETL_SECRET_KEY"] = f"{key_b},{key_a}"  # the new key first
-    code, out, err = etl_cli("integrations", "rotate-key", "--tenant", tenant_name, env=env)
-    assert code == 0, err
-    assert out == {"status": "ok", "rotated": 1, "keys_configured": 2}
-    assert_no_secret(out.__repr__() + err, TOKEN)
+        settings_env(ETL_SECRET_KEY=key_b)  # the old key removed
+        assert credentials_of(stored()) == {"email": EMAIL, "token": TOKEN}
+        assert _send_test_now(tenant_id, webhook_id) == "succeeded"  # its URL and secret read with NEW alone
+        (received,) = hook.wait_for(1)
+        assert received.path == f"/services/T0/B0/{TOKEN}"
+        assert received.headers["X-Pulse-Signature"] == sending.sign(
+            secret, int(received.headers["X-Pulse-Timestamp"]), received.body)
 
-    settings_env(ETL_SECRET_KEY=key_b)  # the old key removed
-    assert credentials_of(stored()) == {"email": EMAIL, "token": TOKEN}
-    settings_env(ETL_SECRET_KEY=key_a)
+    settings_env(ETL_SECRET_KEY=key_a)  # OLD alone reads none of it any more
     with pytest.raises(CredentialsError):
         credentials_of(stored())
+    with pytest.raises(CredentialsError):
+        url_of(_stored_webhook(webhook_id).url_encrypted)
+    with pytest.raises(CredentialsError):
+        secret_of(_stored_webhook(webhook_id).secret_encrypted)
+
+
+def test_rotate_key_names_what_no_key_decrypts_and_re_encrypts_the_rest(make_tenant, settings_env, db):
+    """A value encrypted with a key ETL_SECRET_KEY no longer has is named (kind, id, name, never the
+    value), left as it is, and the exit code is 1; every other value is re-encrypted all the same."""
+    key_a, key_b, lost = (Fernet.generate_key().decode() for _ in range(3))
+    tenant_id, _ = make_tenant()
+    tenant_name = _tenant_name(db, tenant_id)
+    settings_env(ETL_SECRET_KEY=lost)
+    with session_scope() as s:
+        lost_integration = create_integration(s, tenant_id, "jira", "jira-lost", CLOSED_URL, {"token": WRONG_TOKEN},
+                                              {"projects": ["ABC"], "flavor": "dc"}).id
+    lost_url_hook, _ = _add_webhook(tenant_id, "lost-url", "http://127.0.0.1:9/hook")
+    settings_env(ETL_SECRET_KEY=key_a)
+    with session_scope() as s:
+        good_integration = create_integration(s, tenant_id, "jira", "jira", CLOSED_URL,
+                                              {"email": EMAIL, "token": TOKEN}, {"projects": ["ABC"]}).id
+        s.execute(update(WebhookSubscription).where(WebhookSubscription.id == lost_url_hook)  # a new secret, key A
+                  .values(secret_encrypted=encrypt_credentials({"secret": "whsec_known"})))
+    good_hook, _ = _add_webhook(tenant_id, "ops", "http://127.0.0.1:9/ops")
+    before = _stored_webhook(lost_url_hook).url_encrypted
+
+    env = {**os.environ, "ETL_SECRET_KEY": f"{key_b},{key_a}"}  # the lost key is not among them
+    code, out, err = etl_cli("integrations", "rotate-key", "--tenant", tenant_name, env=env)
+    assert code == 1 and out["exit_code"] == 1
+    assert out["unreadable"] == [
+        {"kind": "integration credentials", "id": str(lost_integration), "name": "jira-lost"},
+        {"kind": "webhook URL", "id": str(lost_url_hook), "name": "lost-url"}]
+    assert (out["rotated"], out["rotated_webhook_secrets"], out["rotated_webhook_urls"]) == (1, 2, 1)
+    assert f"integration credentials of {lost_integration} (jira-lost)" in out["error"]
+    assert f"webhook URL of {lost_url_hook} (lost-url)" in out["error"]
+    assert "error: 2 value(s) cannot be decrypted" in err
+    assert_no_secret(out.__repr__() + err, WRONG_TOKEN, TOKEN)
+    assert "whsec_known" not in out.__repr__() + err and "127.0.0.1:9" not in out.__repr__() + err
+
+    settings_env(ETL_SECRET_KEY=key_b)  # the old key removed: the rest reads with NEW alone
+    with session_scope() as s:
+        assert credentials_of(s.get(Integration, good_integration)) == {"email": EMAIL, "token": TOKEN}
+    assert url_of(_stored_webhook(good_hook).url_encrypted) == "http://127.0.0.1:9/ops"
+    assert secret_of(_stored_webhook(lost_url_hook).secret_encrypted) == "whsec_known"
+    assert _stored_webhook(lost_url_hook).url_encrypted == before  # left as it was
 
 
 # --- the CLI's keys commands ---------------------------------------------------------------------
