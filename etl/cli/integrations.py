@@ -210,7 +210,7 @@ def integrations_rotate_key(tenant_ref: str | None, as_json: bool) -> int:
     To rotate: put the new key first (ETL_SECRET_KEY=NEW,OLD) on every process and restart them,
     run this, then remove the old key. A value no configured key decrypts is left as it is and named
     (by integration or webhook id and name); the others are re-encrypted all the same, and the exit
-    code is 1.
+    code is then 1.
     """
     keys_configured = len([k for k in get_settings().secret_key.get_secret_value().split(",") if k.strip()])
     with operator_session() as s:  # one transaction: what could be re-encrypted is committed
