@@ -52,6 +52,12 @@ class Settings(BaseSettings):
 
     # Pipeline tuning
     jira_page_size: int = 100
+    # Source pages one extract task fetches into one batch (a stream's first batch: one page, for a
+    # quick first row). Each batch costs three tasks and their bookkeeping whatever its size: about
+    # a fifth of a first sync's CPU at one 100-issue page per batch (issue 12).
+    pages_per_batch: int = Field(4, ge=1, le=20)
+    # A batch stops taking pages after this long, well inside the stage's soft time limit.
+    batch_fetch_seconds: float = Field(20.0, gt=0, le=60)
     # Pull requests per GraphQL query, each with up to 100 reviews and 100 commits. Cost (GitHub:
     # requests needed / 100, rounded, at least 1): 1 + 2N requests, 1 point up to N = 74, 2 at 100;
     # nodes 201N, far below GitHub's 500,000. GitHub's own first/last limit bounds it at 100.

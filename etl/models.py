@@ -232,6 +232,7 @@ class EtlBatch(Base):
     loaded: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     requests_made: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    pages: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")  # source pages fetched
     max_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     source_total: Mapped[int | None] = mapped_column(Integer)  # Page.source_total of a first page
     listed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")  # Page.listed

@@ -253,7 +253,7 @@ def refresh_counters(session: Session, job_id) -> None:
                 requests_made = s.requests_made, seen = s.seen,
                 listed = s.listed, expected = s.expected, updated_at = now()
             FROM (
-                SELECT count(*) FILTER (WHERE status <> 'pending') AS pages,
+                SELECT coalesce(sum(pages) FILTER (WHERE status <> 'pending'), 0) AS pages,
                        coalesce(sum(extracted), 0) AS extracted, coalesce(sum(unchanged), 0) AS unchanged,
                        coalesce(sum(transformed), 0) AS transformed, coalesce(sum(loaded), 0) AS loaded,
                        coalesce(sum(failed), 0) AS failed, coalesce(sum(requests_made), 0) AS requests_made,

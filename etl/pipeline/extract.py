@@ -1,15 +1,18 @@
-"""The extract stage: fetch one page from the source, store its raw objects, and say what to publish
-next (the next page, this page's transform -> load chain). Pauses on a source's rate limit
-without holding a worker."""
+"""The extract stage: fetch a batch of pages from the source, store their raw objects, and say what
+to publish next (the next batch, this one's transform -> load chain). Pauses on a source's rate
+limit without holding a worker."""
 from __future__ import annotations
 
+import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 
 from etl.broker.lanes import lane_of
+from etl.config import get_settings
 from etl.db import session_scope
 from etl.models import EtlBatch, EtlJob, Integration
 from etl.pipeline.checkpoints import (
@@ -25,6 +28,7 @@ from etl.pipeline.checkpoints import (
 )
 from etl.pipeline.extract_state import ExtractState
 from etl.pipeline.raw import IN_BATCH, store_records
+from etl.sources.base import Page
 from etl.sources.http import RateLimited
 from etl.sources.registry import get_source
 from etl.tenancy.integrations import credentials_of
@@ -49,9 +53,9 @@ def pause_after_page(integration: Integration, seconds: float) -> None:
 
 
 def extract_page(batch_id: int) -> FollowUps:
-    """Fetch one page and commit the next page's batch with its cursor, then store the raw records
-    in a second transaction. The caller publishes the next page with the transform and load of
-    this one. (Publishing the next page before the store overlaps the two, but on a 2-core machine
+    """Fetch the batch's pages (fetch_pages) and commit the next batch with the cursor after them,
+    then store the raw records in a second transaction. The caller publishes the next batch with
+    the transform and load of this one. (Publishing the next page before the store overlaps the two, but on a 2-core machine
     that is already CPU-bound it measured slower, 829-956 vs 960 issues/s.)"""
     follow = FollowUps()
     with stage_scope() as session:
@@ -67,7 +71,7 @@ def extract_page(batch_id: int) -> FollowUps:
         state = ExtractState(session, job.tenant_id, integration.id, full=job.kind == "full")
         connector = get_source(integration.provider).connect(integration, credentials_of(integration))
         try:  # a spent rate limit (RateLimited) pauses the integration: the task base decides that
-            page = connector.fetch_page(batch.stream, batch.cursor or {}, state)
+            page = fetch_pages(connector, batch.stream, batch.cursor or {}, state, pages_for(batch))
         finally:
             connector.close()
         lock_active_job(session, job.id)  # cancelled during the fetch: no next page
@@ -100,10 +104,11 @@ def extract_page(batch_id: int) -> FollowUps:
         batch.extracted = len(changed)
         batch.unchanged = unchanged
         batch.requests_made = page.requests_made
+        batch.pages = page.pages
         batch.is_last = page.next_cursor is None
         batch.max_updated_at = max((r.updated_at for r in page.records if r.updated_at), default=None)
         batch.source_total = page.source_total
-        batch.listed = len(page.records) if page.listed is None else page.listed
+        batch.listed = page.listed
         # A page with nothing new skips transform and load altogether.
         batch.status = "extracted" if changed else "loaded"
         touch_batch(batch)
@@ -112,6 +117,59 @@ def extract_page(batch_id: int) -> FollowUps:
         if changed:
             follow.process.append(batch_id)
     return follow
+
+
+def pages_for(batch: EtlBatch) -> int:
+    """A stream's first batch takes one page: its first rows land quickly. Later ones take
+    ETL_PAGES_PER_BATCH."""
+    return 1 if batch.seq == 0 else get_settings().pages_per_batch
+
+
+@dataclass
+class Pages:
+    """The pages one batch fetched, as one page."""
+    records: list = field(default_factory=list)
+    next_cursor: dict | None = None
+    requests_made: int = 0
+    pages: int = 0
+    listed: int = 0
+    source_total: int | None = None
+    settings_update: dict = field(default_factory=dict)
+    pause_for: float | None = None
+
+    def add(self, page: Page) -> None:
+        self.records += page.records
+        self.next_cursor = page.next_cursor
+        self.requests_made += page.requests_made
+        self.pages += 1
+        self.listed += len(page.records) if page.listed is None else page.listed
+        if self.pages == 1:
+            self.source_total = page.source_total
+        self.settings_update.update(page.settings_update or {})
+        self.pause_for = page.pause_for
+
+
+def fetch_pages(connector, stream: str, cursor: dict, state: ExtractState, max_pages: int) -> Pages:
+    """Up to max_pages pages from `cursor`, for one batch. The batch ends early at the stream's end,
+    at the source's budget reserve, after ETL_BATCH_FETCH_SECONDS, or when the budget is spent after
+    its first page: the pages fetched are kept, the integration pauses, and the next batch starts
+    where this one stopped. A failure fails the whole fetch, as for a single page: the task base
+    retries it (honouring Retry-After) and the job's history shows why."""
+    pages = Pages()
+    deadline = time.monotonic() + get_settings().batch_fetch_seconds
+    while True:
+        try:
+            page = connector.fetch_page(stream, cursor, state)
+        except RateLimited as exc:
+            if not pages.pages:
+                raise
+            pages.pause_for = max(exc.retry_after or 60, pages.pause_for or 0)
+            return pages
+        pages.add(page)
+        if (page.next_cursor is None or page.pause_for or pages.pages >= max_pages
+                or time.monotonic() > deadline):
+            return pages
+        cursor = page.next_cursor
 
 
 def _mark_running(job_id: uuid.UUID) -> None:
