@@ -127,10 +127,13 @@ def _validate_records(body: StoreRawDataRequest, provider: str) -> None:
         raise _invalid(errors)
 
 
-def _integration(session: Session, tenant_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
-    integration = session.scalar(
-        select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
-    )
+def _integration(session: Session, tenant_id: uuid.UUID, integration_id: uuid.UUID,
+                 for_writing: bool = False) -> Integration:
+    """for_writing: the row stays key-share locked until commit, so the integration cannot be deleted
+    under the rows written for it (the raw table has no foreign key, migration 0022: a delete waits,
+    then its trigger deletes them too)."""
+    query = select(Integration).where(Integration.id == integration_id, Integration.tenant_id == tenant_id)
+    integration = session.scalar(query.with_for_update(key_share=True) if for_writing else query)
     if integration is None:
         raise NotFound(f"integration {integration_id} not found")
     return integration
@@ -164,7 +167,7 @@ def _job_url(request: Request, job_id) -> str:
 )
 def store_raw_data(body: StoreRawDataRequest, tenant_id: TenantId, session: SessionDep, request: Request,
                    response: Response):
-    integration = _integration(session, tenant_id, body.integration_id)
+    integration = _integration(session, tenant_id, body.integration_id, for_writing=True)
     _validate_records(body, integration.provider)
     if body.process and (active := active_job_id(session, integration.id)) is not None:
         return _conflict(integration.id, active, "nothing stored: ")
