@@ -104,7 +104,7 @@ def test_0019_drops_the_http_validators_keeps_the_rest_and_downgrade_brings_them
     def columns(conn, table):
         return {c["name"] for c in inspect(conn).get_columns(table)}
 
-    migrate(command.upgrade, "0018")
+    migrate(command.upgrade, "0017")
     with empty_database.begin() as conn:
         conn.execute(text(f"""
             INSERT INTO tenants (id, name) VALUES ('{tenant}', 't');
@@ -129,7 +129,7 @@ def test_0019_drops_the_http_validators_keeps_the_rest_and_downgrade_brings_them
         assert conn.execute(text("SELECT requests_made FROM etl_batches")).scalar() == 7
         watermark = conn.execute(text("SELECT watermark FROM sync_state")).scalar()
         assert watermark.isoformat() == "2025-09-01T10:00:00+00:00"
-    migrate(command.downgrade, "0018")
+    migrate(command.downgrade, "0017")
     with empty_database.connect() as conn:
         assert conn.execute(text("SELECT requests_made, not_modified FROM etl_jobs")).one() == (7, 0)
         assert conn.execute(text("SELECT not_modified, stream_etag FROM etl_batches")).one() == (0, None)

@@ -10,13 +10,13 @@ http_cache empty, with its grants and the two row-level security policies every 
 (0006 tenant_isolation for pulse_app, 0010 all_tenants for pulse_system), as in 0013.
 
 Revision ID: 0019
-Revises: 0018
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
