@@ -159,7 +159,8 @@ def own_vhost(database):
 def test_a_json_worker_writes_only_json_and_every_task_line_has_its_six_ids(jira_integration, make_workers,
                                                                            own_vhost):
     tenant_id, _, integration_id, _ = jira_integration(issues=120, projects=("ABC",))
-    env = {**os.environ, "ETL_LOG_FORMAT": "json", "ETL_BROKER_URL": own_vhost, "ETL_JIRA_PAGE_SIZE": "50"}
+    env = {**os.environ, "ETL_LOG_FORMAT": "json", "ETL_BROKER_URL": own_vhost, "ETL_JIRA_PAGE_SIZE": "50",
+           "ETL_PAGES_PER_BATCH": "1"}  # a batch per page: three batches, each through three stages
     workers = make_workers()
     workers.start("extract,transform,load", name="json", env=env)
 
