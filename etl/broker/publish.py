@@ -11,7 +11,8 @@ from celery import chain
 from kombu.exceptions import OperationalError
 
 from etl.broker.app import app
-from etl.broker.lanes import STAGES, queue_for, stage_task_id
+from etl.broker.lanes import SCHEDULED, STAGES, queue_for, stage_task_id
+from etl.broker.priority import YIELDS_HEADER
 
 EXTRACT_TASK = "etl.extract.page"
 TRANSFORM_TASK = "etl.transform.batch"
@@ -20,6 +21,7 @@ RECONCILE_TASK = "etl.control.reconcile"
 DELIVER_TASK = "etl.notify.deliver"
 NOTIFY_QUEUE = "notify"
 AUDIT_TASK = "etl.control.audit"
+STAGE_TASKS = {"extract": EXTRACT_TASK, "transform": TRANSFORM_TASK, "load": LOAD_TASK}
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,16 @@ def publish_process(job_id, batch_ids: Iterable[int], lane: str | None = None, *
 
 def publish_load(job_id, batch_id: int, lane: str | None = None) -> None:
     _stage(LOAD_TASK, "load", str(job_id), batch_id, lane).apply_async()
+
+
+def publish_behind(stage: str, job_id, batch_id: int, yields: int) -> None:
+    """A scheduled stage task that gave way to manual work (etl/broker/priority.py), at the tail of
+    its queue again: the same task id, counting its yields, a transform with its load chained."""
+    job_id = str(job_id)
+    first = _stage(STAGE_TASKS[stage], stage, job_id, batch_id, SCHEDULED).set(headers={YIELDS_HEADER: yields})
+    if stage == "transform":
+        first = chain(first, _stage(LOAD_TASK, "load", job_id, batch_id, SCHEDULED))
+    first.apply_async()
 
 
 def publish_reconcile(integration_id) -> None:

@@ -21,12 +21,13 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from celery import Task
-from celery.exceptions import Reject, SoftTimeLimitExceeded
+from celery.exceptions import Ignore, Reject, SoftTimeLimitExceeded
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from etl import logs
-from etl.broker.publish import BROKER_UNREACHABLE
+from etl.broker.priority import YIELDS_HEADER, should_give_way
+from etl.broker.publish import BROKER_UNREACHABLE, publish_behind
 from etl.config import get_settings
 from etl.db import scope_to_all_tenants, session_scope, tenant_context
 from etl.errors import DomainError
@@ -126,6 +127,8 @@ class EtlTask(Task):
 
     def run_stage(self, job_id: str, fn, *args):
         """Run a stage function of the job `job_id` (the task's first argument) under its tenant."""
+        if getattr(self.request, "giving_way", False):
+            self._go_behind(job_id, args[0])
         if self._delivered_too_often(job_id):
             return None
         self.request.stage_run = StageRun(self.request.id, self.request.retries)
@@ -179,6 +182,29 @@ class EtlTask(Task):
         self._fail(f"{self.name} was delivered {deliveries} times and its worker never finished it (killed or "
                    f"out of memory each time, ETL_MAX_DELIVERIES is {limit}); the job stops here")
         return True
+
+    def _yields(self) -> int:
+        """How many times this message gave way (a custom header: Celery's protocol 2 makes it an
+        attribute of the request; `headers` holds it when the task runs eagerly)."""
+        value = getattr(self.request, YIELDS_HEADER, None) or (getattr(self.request, "headers", None) or {}).get(YIELDS_HEADER)
+        return int(value or 0)
+
+    def _gives_way(self) -> bool:
+        """A scheduled-lane stage task while its stage's manual queue holds waiting messages
+        (etl/broker/priority.py). Decided before the run is recorded: a task that gives way leaves
+        no run record and counts no delivery."""
+        routing_key = (self.request.delivery_info or {}).get("routing_key")
+        return self.stage != "control" and should_give_way(self.stage, routing_key, self._yields())
+
+    def _go_behind(self, job_id: str, batch_id: int):
+        """Back to the tail of the scheduled queue, unrun; Ignore acknowledges this message without
+        a result, so a transform's chained load is not published by it either."""
+        try:
+            publish_behind(self.stage, job_id, batch_id, self._yields() + 1)
+        except BROKER_UNREACHABLE as exc:
+            raise Reject(exc, requeue=True) from exc
+        log.debug("task %s gave way to manual work (%s)", self.request.id, self._yields() + 1)
+        raise Ignore()
 
     def publish_or_requeue(self, publish, *args) -> None:
         """Publish a stage's follow-ups after its commit. The publish retries by the app's
@@ -291,6 +317,9 @@ class EtlTask(Task):
         # The context ends in etl.broker.app (task_postrun), after Celery's own lines about the task.
         logs.set_context(stage=self.stage, task_id=task_id, task_name=self.name)
         logs.update_context(**self.log_context(args))
+        if self._gives_way():
+            self.request.giving_way = True
+            return
         job_id, batch_id = (list(args) + [None, None])[:2]
         self.request.deliveries = self._record(
             RECORD_RUN, job_id=job_id, batch_id=batch_id, task_id=task_id, task_name=self.name, stage=self.stage,

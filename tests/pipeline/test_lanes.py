@@ -50,3 +50,35 @@ def test_manual_sync_jumps_ahead_of_a_scheduled_backlog(jira_integration, make_t
     while queue_depth("transform.scheduled") and time.monotonic() < deadline:
         time.sleep(0.5)
     assert queue_depth("transform.scheduled") == 0, "workers started with -Q transform drain the scheduled lane too"
+
+
+def test_a_scheduled_task_gives_way_only_while_manual_work_waits(monkeypatch):
+    """etl/broker/priority.py: a scheduled-lane stage task goes back behind its queue while its
+    stage's manual queue holds messages no worker took yet, at most MAX_YIELDS times; a manual-lane
+    task never does. Read from the real broker (a queue of the test's own stands for the manual one:
+    the suite's workers would take a message put in theirs)."""
+    from kombu import Queue
+
+    from etl.broker import priority
+
+    probe = "pulse_test_priority_probe"
+    monkeypatch.setattr(priority, "queue_for", lambda stage, lane: probe)
+    monkeypatch.setattr(priority, "_last_look", {})
+    with app.connection_for_write() as conn:
+        queue = Queue(probe, routing_key=probe, auto_delete=False)(conn.default_channel)
+        queue.declare()
+        try:
+            assert not priority.should_give_way("transform", "transform.scheduled", 0)
+            with conn.Producer() as producer:
+                producer.publish({"waiting": True}, routing_key=probe, declare=[queue])
+            priority._last_look.clear()
+            assert priority.should_give_way("transform", "transform.scheduled", 0)
+            assert priority.should_give_way("load", "load.scheduled", priority.MAX_YIELDS - 1)
+            assert not priority.should_give_way("load", "load.scheduled", priority.MAX_YIELDS)
+            assert not priority.should_give_way("transform", "transform", 0)  # manual work never waits
+            assert not priority.should_give_way("control", "transform.scheduled", 0)
+            queue.purge()
+            priority._last_look.clear()
+            assert not priority.should_give_way("extract", "extract.scheduled", 0)
+        finally:
+            queue.delete()
