@@ -65,9 +65,18 @@ _NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 def serialize(payload: dict) -> bytes:
+    return without_nul(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+
+
+def without_nul(data: bytes) -> bytes:
     # PostgreSQL rejects NUL characters in JSONB (FIELD-NOTES, GitHub section); sources do send them.
-    data = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     return _NUL_ESCAPE.sub(rb"\1", data) if b"\\u0000" in data else data
+
+
+def stored_text(rec: Record) -> bytes:
+    """What the raw layer stores of a record, and hashes: the JSON text the source sent when the
+    record carries it, else its payload printed with sorted keys (stable for its hash)."""
+    return without_nul(rec.text) if rec.text is not None else serialize(rec.payload)
 
 
 def content_hash(serialized: bytes) -> str:
@@ -120,7 +129,7 @@ def _rows(tenant_id, integration_id, records: list[Record], status: str) -> list
         if (rec.entity_type, rec.external_id) in seen:
             continue
         seen.add((rec.entity_type, rec.external_id))
-        data = serialize(rec.payload)
+        data = stored_text(rec)
         rows.append((str(tenant_id), str(integration_id), rec.entity_type, rec.external_id, data.decode(),
                      orjson.dumps(rec.metadata).decode(), content_hash(data), status))
     return rows

@@ -42,9 +42,12 @@ class Record:
 
     entity_type: str
     external_id: str
-    payload: dict
+    payload: dict | None  # None when the object travels as its JSON text
     updated_at: datetime | None = None
     metadata: dict = field(default_factory=dict)  # request URL, page token, fetched_at
+    # The object's JSON text as the source sent it, stored as is (etl.sources.jira.page): no
+    # parse and re-print for the raw layer. Sources that build their objects leave it None.
+    text: bytes | None = None
 
 
 @dataclass

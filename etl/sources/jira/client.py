@@ -8,7 +8,8 @@ import logging
 from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
-from etl.sources.http import FatalError, HttpClient, Response
+from etl.sources.http import FatalError, HttpClient, Response, parse_json
+from etl.sources.jira.page import IssueText, split_search_page
 from etl.sources.jira.streams import API, ISSUE, ISSUES
 from etl.sources.pagination import IncompletePage
 
@@ -91,12 +92,12 @@ class JiraClient:
 
     # --- issues -------------------------------------------------------------------------------
 
-    def search(self, params: dict, cursor: dict | None = None) -> Response:
+    def search(self, params: dict, cursor: dict | None = None, decode=parse_json) -> Response:
         """GET the issue search of this flavor with `params` (jql, fields ...), at the cursor's page
         when there is one (the paginator's parameters). Every search request is built here."""
         if cursor is not None:
             params = {**params, **self.paginator.page_params(cursor)}
-        return self.http.request("GET", self.issues.path, params=params)
+        return self.http.request("GET", self.issues.path, params=params, decode=decode)
 
     def search_page(self, cursor: dict) -> Page:
         """One page of issues for the cursor, each with its full changelog."""
@@ -108,11 +109,12 @@ class JiraClient:
             settings_update = {"story_points_field": sp_field}
         fields = ",".join(FIELDS + ([sp_field] if sp_field else []))
         resp = self.search({"jql": build_jql(self.settings, cursor.get("since_ms")), "fields": fields,
-                            "expand": "changelog", "maxResults": self.page_size}, cursor)
+                            "expand": "changelog", "maxResults": self.page_size}, cursor,
+                           decode=self._split_page)
         next_cursor = self.paginator.next_cursor(resp.body, cursor)  # refuses a page it cannot vouch for
         issues = resp.body[self.issues.records_key]
         source_total = self.expected_total(resp.body) if _is_first_page_of_a_complete_read(cursor) else None
-        self.complete_changelogs(issues)
+        issues = self.complete_changelogs(issues)
         fetched_at = datetime.now(timezone.utc).isoformat()
         records = [self.issue_record(i, resp.url, cursor, fetched_at) for i in issues]
         return Page(records, next_cursor, requests_made=self.http.requests_made - before,
@@ -162,21 +164,33 @@ class JiraClient:
         body = self.search({"jql": jql, "fields": "id", "maxResults": 1}).body
         return bool((body or {}).get("issues"))
 
-    def issue_record(self, issue: dict, url: str, cursor: dict, fetched_at: str) -> Record:
+    def _split_page(self, content: bytes):
+        return split_search_page(content, self.issues.records_key)
+
+    def issue_record(self, issue: IssueText | dict, url: str, cursor: dict, fetched_at: str) -> Record:
+        """The record of an issue kept as its text (etl.sources.jira.page) or, after a changelog
+        completion or for an unexpected shape, parsed."""
+        if isinstance(issue, IssueText):
+            ext_id, key, updated, payload, text = issue.id, issue.key, issue.updated, None, issue.text
+        else:
+            ext_id, key, payload, text = issue["id"], issue.get("key"), issue, None
+            updated = (issue.get("fields") or {}).get("updated")
         try:
-            updated = parse_jira_datetime((issue.get("fields") or {}).get("updated"))
+            updated = parse_jira_datetime(updated)
         except ValueError:
             updated = None  # the transform reports the bad record; extraction keeps it
-        return Record(ISSUE, str(issue["id"]), issue, updated,
+        return Record(ISSUE, str(ext_id), payload, updated,
                       {"request_url": url, "page_token": cursor.get("token"), "start_at": cursor.get("start_at"),
-                       "fetched_at": fetched_at, "key": issue.get("key")})
+                       "fetched_at": fetched_at, "key": key}, text=text)
 
-    def complete_changelogs(self, issues: list[dict]) -> None:
+    def complete_changelogs(self, issues: list) -> list:
         """The embedded changelog holds only the latest histories; fetch the rest in bulk, one call
-        per page of issues rather than one per issue."""
-        truncated = [i for i in issues if _is_truncated(i.get("changelog"))]
+        per page of issues rather than one per issue. Returns the page's issues, those completed
+        now parsed (their stored text is their new whole)."""
+        issues = [i.parsed() if isinstance(i, IssueText) and i.changelog_truncated else i for i in issues]
+        truncated = [i for i in issues if not isinstance(i, IssueText) and _is_truncated(i.get("changelog"))]
         if not truncated:
-            return
+            return issues
         if self.cloud:
             histories = self.bulk_changelogs([str(i["id"]) for i in truncated])
         else:
@@ -184,6 +198,7 @@ class JiraClient:
         for issue in truncated:
             full = sorted(histories.get(str(issue["id"]), []), key=lambda h: (h.get("created", ""), int(h.get("id", 0))))
             issue["changelog"] = {"startAt": 0, "maxResults": len(full), "total": len(full), "histories": full}
+        return issues
 
     def bulk_changelogs(self, issue_ids: list[str]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}

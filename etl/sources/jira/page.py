@@ -1,0 +1,84 @@
+"""A Jira search page split into its issues' JSON text, without building the issues.
+
+The raw layer stores each issue as the source sent it, and the extract itself reads only an issue's
+id, key, `updated` and whether its embedded changelog is cut short. Parsing a 7 KB issue into Python
+objects and printing it back (sorted, for a stable content hash) was half of the extract's CPU
+(issue 12); here msgspec keeps every issue as its bytes (msgspec.Raw) and decodes those few fields.
+An issue whose shape the fast path does not expect (not an object, `fields` not an object, histories
+not a list ...) is parsed in full, so it takes exactly the old path and its errors."""
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from etl.sources.http import clean_json_text, parse_json
+
+
+class _Changelog(msgspec.Struct):
+    total: Any = 0
+    histories: list[msgspec.Raw] | None = None
+
+
+class _Fields(msgspec.Struct):
+    updated: Any = None
+
+
+class _Head(msgspec.Struct):
+    """The fields of an issue the extract reads; the rest of its text is skipped unread."""
+    id: Any
+    key: Any = None
+    fields: _Fields | None = None
+    changelog: _Changelog | None = None
+
+
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_HEAD = msgspec.json.Decoder(_Head)
+_ANY = msgspec.json.Decoder()
+
+
+class IssueText:
+    """One issue of a page: its JSON text (as the source sent it, NUL escapes and lone surrogates
+    made storable) and the fields the extract reads."""
+
+    __slots__ = ("text", "id", "key", "updated", "changelog_total", "histories")
+
+    def __init__(self, text: bytes, head: _Head):
+        self.text = text
+        self.id, self.key = head.id, head.key
+        self.updated = head.fields.updated if head.fields else None
+        changelog = head.changelog
+        self.changelog_total = changelog.total if changelog else 0
+        self.histories = len(changelog.histories or ()) if changelog else 0
+
+    @property
+    def changelog_truncated(self) -> bool:
+        """The embedded changelog holds fewer histories than the issue has."""
+        return int(self.changelog_total) > self.histories
+
+    def parsed(self) -> dict:
+        return parse_json(self.text)
+
+
+def split_search_page(content: bytes, records_key: str = "issues") -> object:
+    """The page as `parse_json` gives it, except that its `records_key` list holds an IssueText
+    or, for an issue of unexpected shape, the parsed issue. Anything but an object with a list
+    there is parsed in full (the paginator then says what is wrong with it)."""
+    content = clean_json_text(content)  # msgspec refuses lone surrogates, as orjson does
+    try:
+        content.decode()  # the stored text must be UTF-8; orjson says so below, with its error
+        top = _TOP.decode(content)
+        items = _ITEMS.decode(top[records_key])
+        body = {key: _ANY.decode(value) for key, value in top.items() if key != records_key}
+    except (msgspec.DecodeError, KeyError, UnicodeDecodeError):  # a ValidationError is a DecodeError
+        return parse_json(content)
+    body[records_key] = [_issue(bytes(item)) for item in items]
+    return body
+
+
+def _issue(text: bytes) -> IssueText | object:
+    try:
+        return IssueText(text, _HEAD.decode(text))
+    except msgspec.DecodeError:
+        return parse_json(text)
