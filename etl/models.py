@@ -42,15 +42,10 @@ def _integration_fk(nullable: bool = False) -> Mapped[uuid.UUID]:
     )
 
 
-def _synced_tenant() -> Mapped[uuid.UUID]:
-    """tenant_id of a table of synced data: no foreign key (migration 0022: two checks per inserted
-    row were a sixth of a first sync's database time); deleting the integration deletes its rows."""
-    return mapped_column(UUID(as_uuid=True), nullable=False)
-
-
-def _synced_integration() -> Mapped[uuid.UUID]:
-    """integration_id of a table of synced data: no foreign key, a trigger on integrations deletes
-    the rows with their integration (migration 0022)."""
+def _synced_owner() -> Mapped[uuid.UUID]:
+    """tenant_id or integration_id of a table of synced data: no foreign key (migration 0022: two
+    checks per inserted row were a sixth of a first sync's database time); a trigger on
+    integrations deletes the rows with their integration, and so with their tenant."""
     return mapped_column(UUID(as_uuid=True), nullable=False)
 
 
@@ -149,8 +144,8 @@ class RawExtractionData(Base):
         Index("ix_raw_integration_status", "integration_id", "processing_status"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     entity_type: Mapped[str] = mapped_column(Text, nullable=False)
     external_id: Mapped[str] = mapped_column(Text, nullable=False)
     raw_data: Mapped[dict] = mapped_column(JSONB, nullable=False)
@@ -394,8 +389,8 @@ class WorkItem(Base):
         Index("ix_work_items_tenant_updated", "tenant_id", "updated_at"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     external_id: Mapped[str] = mapped_column(Text, nullable=False)
     key: Mapped[str] = mapped_column(Text, nullable=False)
     project: Mapped[str | None] = mapped_column(Text)
@@ -431,8 +426,8 @@ class WorkItemTransition(Base):
         Index("ix_transitions_item", "tenant_id", "integration_id", "work_item_external_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "<history id>:<item index>"
     work_item_external_id: Mapped[str] = mapped_column(Text, nullable=False)
     work_item_key: Mapped[str] = mapped_column(Text, nullable=False)
@@ -450,8 +445,8 @@ class PullRequest(Base):
         Index("ix_pull_requests_work_item_keys", "work_item_keys", postgresql_using="gin"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "owner/name#number"
     repo: Mapped[str] = mapped_column(Text, nullable=False)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -489,8 +484,8 @@ class PrReview(Base):
         Index("ix_pr_reviews_pr", "tenant_id", "integration_id", "pr_external_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     external_id: Mapped[str] = mapped_column(Text, nullable=False)  # review id
     pr_external_id: Mapped[str] = mapped_column(Text, nullable=False)
     state: Mapped[str] = mapped_column(Text, nullable=False)
@@ -506,8 +501,8 @@ class PrCommit(Base):
         Index("ix_pr_commits_pr", "tenant_id", "integration_id", "pr_external_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _synced_tenant()
-    integration_id: Mapped[uuid.UUID] = _synced_integration()
+    tenant_id: Mapped[uuid.UUID] = _synced_owner()
+    integration_id: Mapped[uuid.UUID] = _synced_owner()
     external_id: Mapped[str] = mapped_column(Text, nullable=False)  # "owner/name#number:sha"
     pr_external_id: Mapped[str] = mapped_column(Text, nullable=False)
     sha: Mapped[str] = mapped_column(Text, nullable=False)
