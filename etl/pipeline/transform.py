@@ -66,7 +66,8 @@ def job_mappings(session: Session, job_id: uuid.UUID, tenant_id: uuid.UUID, inte
 def transform_raw(session: Session, source, raw_ids: list[int], tenant_id, ctx: TransformContext) -> TransformResult:
     rows = payloads(session, raw_ids, tenant_id)
     by_type: dict[str, list[tuple[int, str, dict]]] = {}
-    for raw_id, entity_type, external_id, payload in rows:
+    for raw_id, entity_type, external_id, text in rows:
+        payload = source.decode_payload(entity_type, text, ctx)
         by_type.setdefault(entity_type, []).append((raw_id, external_id, payload))
     merged = TransformResult()
     for entity_type, items in by_type.items():

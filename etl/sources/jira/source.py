@@ -8,6 +8,7 @@ from etl.models import WorkItem, WorkItemTransition
 from etl.sources.base import Connector, LoadSpec, Source, TransformContext, TransformResult
 from etl.sources.jira import checks
 from etl.sources.jira.client import JiraClient
+from etl.sources.jira.decode import decode_issue
 from etl.sources.jira.streams import ISSUE, STREAMS
 from etl.sources.jira.transform import transform_issues
 
@@ -59,6 +60,11 @@ class JiraSource(Source):
 
     def transform(self, entity_type: str, raw: list[tuple[int, str, dict]], ctx: TransformContext) -> TransformResult:
         return transform_issues(raw, ctx)
+
+    def decode_payload(self, entity_type: str, text: str, ctx: TransformContext) -> dict:
+        if entity_type != ISSUE:
+            return super().decode_payload(entity_type, text, ctx)
+        return decode_issue(text, ctx.settings)
 
     def validate_settings(self, credentials: dict, settings: dict) -> None:
         checks.validate_settings(credentials, settings)
