@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from etl.sources.base import Page, Record
 from etl.sources.http import FatalError, HttpClient, Response, parse_json
-from etl.sources.jira.page import IssueText, split_search_page
+from etl.sources.jira.page import HistoryText, IssueText, split_changelog_page, split_search_page
 from etl.sources.jira.streams import API, ISSUE, ISSUES
 from etl.sources.pagination import IncompletePage
 
@@ -185,27 +185,24 @@ class JiraClient:
 
     def complete_changelogs(self, issues: list) -> list:
         """The embedded changelog holds only the latest histories; fetch the rest in bulk, one call
-        per page of issues rather than one per issue. Returns the page's issues, those completed
-        now parsed (their stored text is their new whole)."""
-        issues = [i.parsed() if isinstance(i, IssueText) and i.changelog_truncated else i for i in issues]
-        truncated = [i for i in issues if not isinstance(i, IssueText) and _is_truncated(i.get("changelog"))]
+        per page of issues rather than one per issue. Returns the page's issues, completed."""
+        truncated = [i for i in issues if _needs_completion(i)]
         if not truncated:
             return issues
         if self.cloud:
-            histories = self.bulk_changelogs([str(i["id"]) for i in truncated])
+            histories = self.bulk_changelogs([_id_of(i) for i in truncated])
         else:
-            histories = {str(i["id"]): self.issue_changelog_dc(i["key"]) for i in truncated}
-        for issue in truncated:
-            full = sorted(histories.get(str(issue["id"]), []), key=lambda h: (h.get("created", ""), int(h.get("id", 0))))
-            issue["changelog"] = {"startAt": 0, "maxResults": len(full), "total": len(full), "histories": full}
-        return issues
+            histories = {_id_of(i): self.issue_changelog_dc(_key_of(i)) for i in truncated}
+        completed = {id(i): _completed(i, sorted(histories.get(_id_of(i), []), key=history_order)) for i in truncated}
+        return [completed.get(id(i), i) for i in issues]
 
     def bulk_changelogs(self, issue_ids: list[str]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for start in range(0, len(issue_ids), BULK_CHANGELOG_ISSUES):
             body: dict = {"issueIdsOrKeys": issue_ids[start:start + BULK_CHANGELOG_ISSUES], "maxResults": 1000}
             while True:
-                page = self.http.request("POST", f"{self.api}/changelog/bulkfetch", json=body).body
+                page = self.http.request("POST", f"{self.api}/changelog/bulkfetch", json=body,
+                                         decode=split_changelog_page).body
                 if not isinstance(page, dict) or not isinstance(page.get("issueChangeLogs"), list):
                     # Taken as "no more histories", it would store truncated changelogs as complete.
                     raise IncompletePage("a changelog bulkfetch page answered without its issueChangeLogs list")
@@ -228,6 +225,38 @@ def _is_first_page_of_a_complete_read(cursor: dict) -> bool:
     """A stream's first page with no `updated >=` bound: the whole JQL is read (full syncs, and a
     first sync), so the source's count of it can be compared with what the pages held."""
     return cursor.get("since_ms") is None and not cursor.get("token") and not cursor.get("start_at")
+
+
+def _needs_completion(issue) -> bool:
+    if isinstance(issue, IssueText):
+        return issue.changelog_truncated
+    return _is_truncated(issue.get("changelog"))
+
+
+def _id_of(issue) -> str:
+    return str(issue.id if isinstance(issue, IssueText) else issue["id"])
+
+
+def _key_of(issue):
+    return issue.key if isinstance(issue, IssueText) else issue["key"]
+
+
+def history_order(history: HistoryText | dict) -> tuple:
+    """Oldest first, by creation time then id."""
+    if isinstance(history, HistoryText):
+        return history.created, int(history.id)
+    return history.get("created", ""), int(history.get("id", 0))
+
+
+def _completed(issue, histories: list) -> IssueText | dict:
+    """The issue with its whole changelog: in its text when it and its histories are texts, else
+    parsed, with the changelog the embedded one would be if Jira embedded them all."""
+    if isinstance(issue, IssueText) and all(isinstance(h, HistoryText) for h in histories):
+        return issue.with_histories(histories)
+    issue = issue.parsed() if isinstance(issue, IssueText) else issue
+    full = [h.parsed() if isinstance(h, HistoryText) else h for h in histories]
+    issue["changelog"] = {"startAt": 0, "maxResults": len(full), "total": len(full), "histories": full}
+    return issue
 
 
 def _is_truncated(changelog: dict | None) -> bool:

@@ -1,4 +1,5 @@
-"""A Jira search page split into its issues' JSON text, without building the issues.
+"""A Jira search page split into its issues' JSON text, without building the issues; a changelog
+bulkfetch page split into its histories' text, to complete an issue's changelog in its text.
 
 The raw layer stores each issue as the source sent it, and the extract itself reads only an issue's
 id, key, `updated` and whether its embedded changelog is cut short. Parsing a 7 KB issue into Python
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import orjson
 
 from etl.sources.http import clean_json_text, parse_json
 
@@ -32,10 +34,24 @@ class _Head(msgspec.Struct):
     changelog: _Changelog | None = None
 
 
+class _HistoryKey(msgspec.Struct):
+    """What a history is sorted by (etl.sources.jira.client.history_order)."""
+    created: Any = ""
+    id: Any = 0
+
+
+class _ChangeLogs(msgspec.Struct):
+    """An entry of a bulkfetch page: whose histories, and each history's text."""
+    issueId: Any
+    changeHistories: list[msgspec.Raw] = []
+
+
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _HEAD = msgspec.json.Decoder(_Head)
 _ANY = msgspec.json.Decoder()
+_CHANGELOGS = msgspec.json.Decoder(list[_ChangeLogs])
+_HISTORY_KEY = msgspec.json.Decoder(_HistoryKey)
 
 
 class IssueText:
@@ -60,6 +76,30 @@ class IssueText:
     def parsed(self) -> dict:
         return parse_json(self.text)
 
+    def with_histories(self, histories: list[HistoryText]) -> IssueText:
+        """The issue with its changelog completed to `histories`, as the changelog the parsed path
+        writes ({startAt, maxResults, total, histories}), put in place in the issue's text."""
+        parts = _TOP.decode(self.text)
+        count = len(histories)
+        parts["changelog"] = (b'{"startAt":0,"maxResults":%d,"total":%d,"histories":[%b]}'
+                              % (count, count, b",".join(h.text for h in histories)))
+        text = b"{" + b",".join(orjson.dumps(key) + b":" + bytes(value) for key, value in parts.items()) + b"}"
+        return IssueText(text, _HEAD.decode(text))
+
+
+class HistoryText:
+    """One history of a bulkfetch page: its text and what it is sorted by."""
+
+    __slots__ = ("text", "created", "id")
+
+    def __init__(self, text: bytes):
+        self.text = text
+        key = _HISTORY_KEY.decode(text)
+        self.created, self.id = key.created, key.id
+
+    def parsed(self) -> dict:
+        return parse_json(self.text)
+
 
 def split_search_page(content: bytes, records_key: str = "issues") -> object:
     """The page as `parse_json` gives it, except that its `records_key` list holds an IssueText
@@ -74,6 +114,23 @@ def split_search_page(content: bytes, records_key: str = "issues") -> object:
     except (msgspec.DecodeError, KeyError, UnicodeDecodeError):  # a ValidationError is a DecodeError
         return parse_json(content)
     body[records_key] = [_issue(bytes(item)) for item in items]
+    return body
+
+
+def split_changelog_page(content: bytes) -> object:
+    """A bulkfetch page as `parse_json` gives it, except that each of its issueChangeLogs entries is
+    {issueId, changeHistories: [HistoryText]}. A page or an entry of any other shape (a history that
+    is not an object, changeHistories null ...) is parsed in full, for the old path and errors."""
+    content = clean_json_text(content)
+    try:
+        content.decode()
+        top = _TOP.decode(content)
+        entries = _CHANGELOGS.decode(top["issueChangeLogs"])
+        body = {key: _ANY.decode(value) for key, value in top.items() if key != "issueChangeLogs"}
+        body["issueChangeLogs"] = [{"issueId": e.issueId, "changeHistories": [HistoryText(bytes(h)) for h in e.changeHistories]}
+                                   for e in entries]
+    except (msgspec.DecodeError, KeyError, UnicodeDecodeError):
+        return parse_json(content)
     return body
 
 

@@ -7,8 +7,8 @@ from etl.fakes.jira import FakeJira
 from etl.pipeline.raw import stored_text
 from etl.sources.base import Record
 from etl.sources.http import parse_json
-from etl.sources.jira.client import _is_truncated
-from etl.sources.jira.page import IssueText, split_search_page
+from etl.sources.jira.client import _completed, _is_truncated, history_order
+from etl.sources.jira.page import IssueText, split_changelog_page, split_search_page
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,25 @@ def test_a_lone_surrogate_becomes_a_replacement_character_and_a_nul_is_not_store
     assert orjson.loads(issue.text)["fields"]["summary"] == parse_json(page)["issues"][0]["fields"]["summary"]
     stored = stored_text(Record("issue", "1", None, text=issue.text))
     assert orjson.loads(stored)["fields"]["summary"] == "cut \ufffd here , kept \\u0000"
+
+
+def test_a_changelog_completed_in_the_text_is_the_one_the_parsed_path_builds():
+    issue = {"id": "7", "key": "A-7", "fields": {"updated": "2026-01-01T00:00:00.000+0000"},
+             "changelog": {"startAt": 0, "maxResults": 1, "total": 3, "histories": [{"id": "3", "created": "c"}]}}
+    histories = [{"id": "3", "created": "c", "items": []}, {"id": "10", "created": "a"}, {"id": "2", "created": "a"}]
+    text = split_search_page(orjson.dumps({"isLast": True, "issues": [issue]}))["issues"][0]
+    bulk = split_changelog_page(orjson.dumps({"issueChangeLogs": [{"issueId": "7", "changeHistories": histories}]}))
+    assert text.changelog_truncated
+    completed = _completed(text, sorted(bulk["issueChangeLogs"][0]["changeHistories"], key=history_order))
+
+    parsed = _completed(dict(issue), sorted(histories, key=history_order))
+    assert isinstance(completed, IssueText) and not completed.changelog_truncated
+    assert orjson.loads(completed.text) == parsed
+    assert [h["id"] for h in parsed["changelog"]["histories"]] == ["2", "10", "3"]
+
+
+@pytest.mark.parametrize("entries", [[{"issueId": "7", "changeHistories": None}], [{"issueId": "7", "changeHistories": [1]}],
+                                     [{"changeHistories": []}], "not a list"])
+def test_a_bulkfetch_page_of_unexpected_shape_is_parsed_whole(entries):
+    page = orjson.dumps({"issueChangeLogs": entries})
+    assert split_changelog_page(page) == parse_json(page)
