@@ -105,33 +105,48 @@ def split_search_page(content: bytes, records_key: str = "issues") -> object:
     """The page as `parse_json` gives it, except that its `records_key` list holds an IssueText
     or, for an issue of unexpected shape, the parsed issue. Anything but an object with a list
     there is parsed in full (the paginator then says what is wrong with it)."""
-    content = clean_json_text(content)  # msgspec refuses lone surrogates, as orjson does
-    try:
-        content.decode()  # the stored text must be UTF-8; orjson says so below, with its error
+    def split(content: bytes) -> dict:
         top = _TOP.decode(content)
         items = _ITEMS.decode(top[records_key])
         body = {key: _ANY.decode(value) for key, value in top.items() if key != records_key}
-    except (msgspec.DecodeError, KeyError, UnicodeDecodeError):  # a ValidationError is a DecodeError
-        return parse_json(content)
-    body[records_key] = [_issue(bytes(item)) for item in items]
-    return body
+        body[records_key] = [_issue(bytes(item)) for item in items]
+        return body
+
+    return _split_or_parse(content, split)
 
 
 def split_changelog_page(content: bytes) -> object:
     """A bulkfetch page as `parse_json` gives it, except that each of its issueChangeLogs entries is
     {issueId, changeHistories: [HistoryText]}. A page or an entry of any other shape (a history that
     is not an object, changeHistories null ...) is parsed in full, for the old path and errors."""
-    content = clean_json_text(content)
-    try:
-        content.decode()
+    def split(content: bytes) -> dict:
         top = _TOP.decode(content)
         entries = _CHANGELOGS.decode(top["issueChangeLogs"])
         body = {key: _ANY.decode(value) for key, value in top.items() if key != "issueChangeLogs"}
         body["issueChangeLogs"] = [{"issueId": e.issueId, "changeHistories": [HistoryText(bytes(h)) for h in e.changeHistories]}
                                    for e in entries]
-    except (msgspec.DecodeError, KeyError, UnicodeDecodeError):
-        return parse_json(content)
-    return body
+        return body
+
+    return _split_or_parse(content, split)
+
+
+def _split_or_parse(content: bytes, split) -> object:
+    """`split(content)`; when msgspec refuses the content for a lone surrogate, which orjson
+    refuses too, split it with U+FFFD in their place (parse_json's answer); parse_json's answer
+    for content of any other shape, or that is not UTF-8 (msgspec does not check what it skips)."""
+    try:
+        content.decode()
+        return split(content)
+    except UnicodeDecodeError:
+        return parse_json(content)  # raises orjson's error
+    except (msgspec.DecodeError, KeyError):  # a ValidationError is a DecodeError
+        cleaned = clean_json_text(content)
+        if cleaned == content:
+            return parse_json(content)
+    try:
+        return split(cleaned)
+    except (msgspec.DecodeError, KeyError):
+        return parse_json(cleaned)
 
 
 def _issue(text: bytes) -> IssueText | object:
