@@ -125,18 +125,12 @@ def parse_json(content: bytes):
     except orjson.JSONDecodeError as exc:
         if "surrogate" not in str(exc):
             raise
-        return orjson.loads(_without_lone_surrogates(content))
+        return orjson.loads(without_lone_surrogates(content))
 
 
-def clean_json_text(content: bytes) -> bytes:
-    """JSON text kept as text (etl.sources.jira.page) with its lone surrogates made U+FFFD, as
-    parse_json does: PostgreSQL's JSONB refuses them too."""
-    if b"\\ud" in content or b"\\uD" in content:
-        return _without_lone_surrogates(content)
-    return content
-
-
-def _without_lone_surrogates(content: bytes) -> bytes:
+def without_lone_surrogates(content: bytes) -> bytes:
+    """JSON text with its lone surrogates made U+FFFD (parse_json's answer, for text kept as text:
+    etl.sources.jira.page); PostgreSQL's JSONB refuses them too."""
     return _LONE_SURROGATE.sub(rb"\1\\ufffd", content)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from etl.sources.http import clean_json_text, parse_json
+from etl.sources.http import parse_json, without_lone_surrogates
 
 
 class _Changelog(msgspec.Struct):
@@ -55,8 +55,8 @@ _HISTORY_KEY = msgspec.json.Decoder(_HistoryKey)
 
 
 class IssueText:
-    """One issue of a page: its JSON text (as the source sent it, NUL escapes and lone surrogates
-    made storable) and the fields the extract reads."""
+    """One issue of a page: its JSON text (as the source sent it, lone surrogates made U+FFFD; the
+    raw layer drops NUL escapes) and the fields the extract reads."""
 
     __slots__ = ("text", "id", "key", "updated", "changelog_total", "histories")
 
@@ -105,29 +105,27 @@ def split_search_page(content: bytes, records_key: str = "issues") -> object:
     """The page as `parse_json` gives it, except that its `records_key` list holds an IssueText
     or, for an issue of unexpected shape, the parsed issue. Anything but an object with a list
     there is parsed in full (the paginator then says what is wrong with it)."""
-    def split(content: bytes) -> dict:
-        top = _TOP.decode(content)
-        items = _ITEMS.decode(top[records_key])
-        body = {key: _ANY.decode(value) for key, value in top.items() if key != records_key}
-        body[records_key] = [_issue(bytes(item)) for item in items]
-        return body
-
-    return _split_or_parse(content, split)
+    return _split_or_parse(content, lambda content: _split_list(
+        content, records_key, _ITEMS, lambda item: _issue(bytes(item))))
 
 
 def split_changelog_page(content: bytes) -> object:
     """A bulkfetch page as `parse_json` gives it, except that each of its issueChangeLogs entries is
     {issueId, changeHistories: [HistoryText]}. A page or an entry of any other shape (a history that
     is not an object, changeHistories null ...) is parsed in full, for the old path and errors."""
-    def split(content: bytes) -> dict:
-        top = _TOP.decode(content)
-        entries = _CHANGELOGS.decode(top["issueChangeLogs"])
-        body = {key: _ANY.decode(value) for key, value in top.items() if key != "issueChangeLogs"}
-        body["issueChangeLogs"] = [{"issueId": e.issueId, "changeHistories": [HistoryText(bytes(h)) for h in e.changeHistories]}
-                                   for e in entries]
-        return body
+    return _split_or_parse(content, lambda content: _split_list(
+        content, "issueChangeLogs", _CHANGELOGS,
+        lambda e: {"issueId": e.issueId, "changeHistories": [HistoryText(bytes(h)) for h in e.changeHistories]}))
 
-    return _split_or_parse(content, split)
+
+def _split_list(content: bytes, key: str, decoder: msgspec.json.Decoder, wrap) -> dict:
+    """The object `content`, its `key` list decoded by `decoder` and each item wrapped; its other
+    members decoded whole. Raises what msgspec raises, or KeyError without `key`."""
+    top = _TOP.decode(content)
+    items = decoder.decode(top[key])
+    body = {name: _ANY.decode(value) for name, value in top.items() if name != key}
+    body[key] = [wrap(item) for item in items]
+    return body
 
 
 def _split_or_parse(content: bytes, split) -> object:
@@ -140,7 +138,7 @@ def _split_or_parse(content: bytes, split) -> object:
     except UnicodeDecodeError:
         return parse_json(content)  # raises orjson's error
     except (msgspec.DecodeError, KeyError):  # a ValidationError is a DecodeError
-        cleaned = clean_json_text(content)
+        cleaned = without_lone_surrogates(content)
         if cleaned == content:
             return parse_json(content)
     try:
