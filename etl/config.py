@@ -68,7 +68,10 @@ class Settings(BaseSettings):
     # job fails: a poison message must not loop forever.
     max_deliveries: int = Field(5, ge=1)
     retry_backoff_max: int = 600
-    http_timeout: float = 30.0
+    http_timeout: float = 30.0  # seconds per source request, its whole answer included
+    # A source's answer larger than this fails the job (a tenant's URL could send without end); a
+    # 100-issue Jira page with changelogs is 0.5-5 MiB.
+    max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024 * 1024)
     sync_overlap_seconds: int = 300
     initial_sync_days: int = 3650
 
