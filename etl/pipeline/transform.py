@@ -66,10 +66,16 @@ def job_mappings(session: Session, job_id: uuid.UUID, tenant_id: uuid.UUID, inte
 def transform_raw(session: Session, source, raw_ids: list[int], tenant_id, ctx: TransformContext) -> TransformResult:
     rows = payloads(session, raw_ids, tenant_id)
     by_type: dict[str, list[tuple[int, str, dict]]] = {}
-    for raw_id, entity_type, external_id, text in rows:
-        payload = source.decode_payload(entity_type, text, ctx)
-        by_type.setdefault(entity_type, []).append((raw_id, external_id, payload))
     merged = TransformResult()
+    for raw_id, entity_type, external_id, text in rows:
+        try:
+            payload = source.decode_payload(entity_type, text, ctx)
+        except ValueError as exc:  # orjson's JSONDecodeError is one
+            # JSONB takes numbers no parser here can hold (1e400 is stored as 401 digits, which
+            # orjson refuses): that record fails with its reason; the batch goes on without it.
+            merged.failures[raw_id] = f"the stored payload cannot be decoded: {exc}"
+            continue
+        by_type.setdefault(entity_type, []).append((raw_id, external_id, payload))
     for entity_type, items in by_type.items():
         part = source.transform(entity_type, items, ctx)
         for table, table_rows in part.rows.items():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+import orjson
+
 from sqlalchemy import text
 
 from etl.pipeline.raw import IN_BATCH, store_records
@@ -56,3 +58,21 @@ def test_the_stage_decodes_text_to_the_outcome_of_the_full_jsonb_parse(jira_inte
     assert len(full.ok_raw_ids) > 300 and len(full.failures) >= 5
     # jsonb printed 1e20 as 100000000000000000000: the full parse's float, not msgspec's int
     assert "1e+20" in {row["external_id"] for row in decoded.rows["work_items"]}
+
+
+def test_a_payload_no_parser_can_hold_fails_alone(jira_integration):
+    """JSONB stores 1e400 (as 401 digits); orjson refuses it. That issue fails with its reason, the
+    rest of the batch transforms (before, the whole batch's transform raised, on every retry)."""
+    tenant_id, _, integration_id, fake = jira_integration(issues=5, seed=7)
+    issues = [fake.issue(key) for key in fake.issue_keys()]
+    huge = orjson.dumps({**issues[0], "id": "huge"}).replace(f'"{SP}":'.encode(), f'"{SP}":1e400,"was":'.encode(), 1)
+    assert b"1e400" in huge
+    records = [Record("jira_issue", f"raw-{n}", issue) for n, issue in enumerate(issues)]
+    records.append(Record("jira_issue", "raw-huge", None, text=huge))
+    with session_scope() as s:
+        ids, _ = store_records(s, tenant_id, integration_id, records, IN_BATCH)
+    with session_scope() as s:
+        result = transform_raw(s, SOURCE, ids, tenant_id, context({"story_points_field": SP}))
+    assert len(result.ok_raw_ids) == len(issues)
+    (error,) = result.failures.values()
+    assert error.startswith("the stored payload cannot be decoded: number is infinity")
