@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
 
 from etl.broker.lanes import lane_of
 from etl.config import get_settings
@@ -71,7 +72,7 @@ def extract_page(batch_id: int) -> FollowUps:
         state = ExtractState(session, job.tenant_id, integration.id, full=job.kind == "full")
         connector = get_source(integration.provider).connect(integration, credentials_of(integration))
         try:  # a spent rate limit (RateLimited) pauses the integration: the task base decides that
-            page = fetch_pages(connector, batch.stream, batch.cursor or {}, state, pages_for(batch))
+            page = fetch_pages(connector, batch.stream, batch.cursor or {}, state, pages_for(session, batch))
         finally:
             connector.close()
         lock_active_job(session, job.id)  # cancelled during the fetch: no next page
@@ -119,10 +120,26 @@ def extract_page(batch_id: int) -> FollowUps:
     return follow
 
 
-def pages_for(batch: EtlBatch) -> int:
+# The most pages a batch takes after batches that found nothing changed (the setting's own bound).
+MAX_PAGES_PER_BATCH = 20
+
+
+def pages_for(session: Session, batch: EtlBatch) -> int:
     """A stream's first batch takes one page: its first rows land quickly. Later ones take
-    ETL_PAGES_PER_BATCH."""
-    return 1 if batch.seq == 0 else get_settings().pages_per_batch
+    ETL_PAGES_PER_BATCH, or twice as many as the batch before when that one found nothing changed
+    (up to MAX_PAGES_PER_BATCH): unchanged pages go no further than the extract, so each batch's
+    tasks, claims and bookkeeping were most of a re-sync's cost (issue 12: a third of its time went
+    between its batches). The first batch with a change brings the size back."""
+    if batch.seq == 0:
+        return 1
+    base = get_settings().pages_per_batch
+    before = session.execute(
+        select(EtlBatch.pages, EtlBatch.extracted, EtlBatch.status)
+        .where(EtlBatch.job_id == batch.job_id, EtlBatch.stream == batch.stream, EtlBatch.seq == batch.seq - 1)
+    ).first()
+    if before is None or before.status != "loaded" or before.extracted:
+        return base
+    return min(MAX_PAGES_PER_BATCH, max(base, 2 * before.pages))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from etl.db import get_sessionmaker
 from etl.jobs.lifecycle import start_job, start_reprocess
 from etl.models import (
+    EtlBatch,
     EtlJob,
     EtlTaskRun,
     RawExtractionData,
@@ -149,6 +150,33 @@ def test_resync_writes_nothing_and_incremental_picks_up_exactly_the_changes(jira
         assert items[key].source_status == fake.expected(key)["status"]
         assert items[key].updated_at == fake.expected(key)["updated"]
     assert transitions_by_key(integration_id)[touched[0]] == list(fake.expected(touched[0])["transitions"])
+
+
+def test_batches_grow_while_their_pages_hold_nothing_changed(jira_integration):
+    """A full re-sync's unchanged pages stop at the extract, so its batches double (4, 8, 16 ...
+    pages) instead of paying three tasks and their bookkeeping every 4 pages; a changed issue
+    still loads (the fake puts touched issues last: updated ascending)."""
+    tenant_id, _, integration_id, fake = jira_integration(issues=2500)
+
+    def pages_by_batch(job) -> list[tuple[int, int]]:
+        with session_scope() as s:
+            return [tuple(r) for r in s.execute(select(EtlBatch.pages, EtlBatch.extracted)
+                                                .where(EtlBatch.job_id == job.id).order_by(EtlBatch.seq))]
+
+    first = run_sync(tenant_id, integration_id, kind="full")
+    assert first.status == "succeeded" and first.loaded == 2500
+    assert [p for p, _ in pages_by_batch(first)] == [1, 4, 4, 4, 4, 4, 4]  # 25 pages of 100
+
+    second = run_sync(tenant_id, integration_id, kind="full")
+    assert second.status == "succeeded" and second.extracted == 0
+    assert pages_by_batch(second) == [(1, 0), (4, 0), (8, 0), (12, 0)]
+
+    touched = fake.touch(5)
+    third = run_sync(tenant_id, integration_id, kind="full")
+    assert third.status == "succeeded" and third.loaded == third.extracted >= 5  # a sub-task embeds its parent
+    assert pages_by_batch(third) == [(1, 0), (4, 0), (8, 0), (12, third.extracted)]
+    items = work_items_by_key(integration_id)
+    assert all(items[key].updated_at == fake.expected(key)["updated"] for key in touched)
 
 
 def test_tenant_mapping_sends_a_type_to_another_wit(jira_integration, db):
