@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import orjson
-
 from sqlalchemy import text
 
 from etl.pipeline.raw import IN_BATCH, store_records
