@@ -208,26 +208,64 @@ class GuardedAdapter(HTTPAdapter):
                                                    "https": GuardedHTTPSConnectionPool}
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What one request may take, its redirects included: each answer's body up to `limit` bytes,
+    and all of it within `seconds` of `started` (time.monotonic)."""
+
+    limit: int
+    started: float
+    seconds: float
+
+    def time_left(self, url: str) -> float:
+        left = self.started + self.seconds - time.monotonic()
+        if left <= 0:
+            raise RetriableError(f"{url} took longer than {self.seconds:g} s to send its answer", url=url)
+        return left
+
+
 class SameOriginSession(requests.Session):
     """Follows a redirect only to the same scheme, host and port (GitHub's moved repositories, a
-    path that gained a slash); a redirect elsewhere comes back as the 3xx answer, which
+    path that gained a slash), at most 5; a redirect elsewhere comes back as the 3xx answer, which
     HttpClient refuses. Environment proxies and .netrc are ignored (trust_env): a proxy would take
-    the connection past the address check, and .netrc would add credentials."""
+    the connection past the address check, and .netrc would add credentials.
 
-    max_redirects = 5
+    With `bounds` set (HttpClient, before each request), a request and its redirects share one
+    deadline and a followed redirect's body is read within them; without, that body is dropped
+    unread: requests itself would read it whole, without limit."""
 
     def __init__(self):
         super().__init__()
+        self.max_redirects = 5  # requests.Session.__init__ sets 30 on the instance
         self.trust_env = False
+        self.bounds: Bounds | None = None
         adapter = GuardedAdapter()
         self.mount("http://", adapter)
         self.mount("https://", adapter)
+
+    def send(self, request, **kwargs):
+        if self.bounds is not None:  # a redirect's request gets only what is left of the first one's time
+            kwargs["timeout"] = self.bounds.time_left(request.url)
+        return super().send(request, **kwargs)
 
     def get_redirect_target(self, resp):
         target = super().get_redirect_target(resp)
         if target and outbound.origin(urljoin(resp.url, target)) != outbound.origin(resp.url):
             return None
+        if target:
+            self._read_redirect_body(resp)
         return target
+
+    def _read_redirect_body(self, resp: requests.Response) -> None:
+        # Before requests' resolve_redirects reads resp.content; it asks for the target twice per
+        # redirect followed (Session.send's resp.next, then the loop), so only the first reads.
+        if resp._content is not False:
+            return
+        if self.bounds is None:
+            resp.close()
+            resp._content = b""
+        else:
+            read_body(resp, self.bounds.limit, self.bounds.started, self.bounds.seconds)
 
 
 # An answer's body is read in pieces of this size (decoded: urllib3 bounds the decompression of
@@ -344,13 +382,18 @@ class HttpClient:
         url = self.url_for(path_or_url)
         self.requests_made += 1
         timeout, started = self._request_timeout(), time.monotonic()
+        limit = get_settings().max_response_bytes
+        self.session.bounds = Bounds(limit, started, timeout)
         try:
             resp = self.session.request(method, url, params=params, json=json, timeout=timeout, stream=True)
+        except requests.ReadTimeout as exc:  # body reads come later (read_body): this is the headers' wait
+            raise RetriableError(f"{self.base_url} took longer than {timeout:g} s to send its answer's headers",
+                                 url=url) from exc
         except TRANSPORT_ERRORS as exc:
             raise RetriableError(f"cannot reach {self.base_url}: {exc.__class__.__name__}", url=url) from exc
         except requests.RequestException as exc:  # its text may quote a URL or a header: the name only
             raise FatalError(f"cannot ask {self.base_url}: {exc.__class__.__name__}", url=url) from exc
-        content = read_body(resp, get_settings().max_response_bytes, started, timeout)
+        content = read_body(resp, limit, started, timeout)
         self.check_status(resp)
         try:
             body = decode(content) if content else None

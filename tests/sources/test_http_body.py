@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from etl.sources.http import BodyTooLarge, FatalError, HttpClient, RetriableError
+from etl.sources.http import BodyTooLarge, FatalError, HttpClient, RetriableError, SameOriginSession
 
 MIB = 1024 * 1024
 
@@ -26,6 +26,7 @@ class Misbehaving:
         self.sock.listen(8)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.sent = 0  # body bytes written before the client hung up
+        self.answered = 0  # connections served: `send` may answer the first differently
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -40,6 +41,7 @@ class Misbehaving:
                     self.send(self, conn)
                 except OSError:  # the client stopped reading and closed
                     pass
+                self.answered += 1
 
     def close(self):
         self.sock.close()
@@ -75,6 +77,37 @@ def dripping(server, conn):
         conn.sendall(b" ")
         server.sent += 1
         time.sleep(0.05)
+
+
+def redirect_endless(server, conn):
+    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /moved\r\nConnection: close\r\n\r\n")
+    chunk = b"x" * 65536
+    while server.sent < 50 * MIB:  # a redirect's body, which nobody reads: no reason to send it whole
+        conn.sendall(chunk)
+        server.sent += len(chunk)
+
+
+def redirect_once(server, conn):
+    if server.answered:
+        return small(server, conn)
+    body = b"<html>moved</html>"
+    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /moved\r\nConnection: close\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def redirect_to_itself(server, conn):
+    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
+def redirect_slowly(server, conn):
+    """Every answer a redirect to itself whose headers take 0.6 s: each within a 1 s timeout."""
+    time.sleep(0.6)
+    redirect_to_itself(server, conn)
+
+
+def small(server, conn):
+    head(conn, 'Content-Length: 2\r\nConnection: close\r\n')
+    conn.sendall(b"[]")
 
 
 def cut_short(server, conn):
@@ -139,3 +172,49 @@ def test_an_answer_cut_short_is_retried(serve):
 def test_a_compressed_answer_within_the_limit_is_read_whole(serve):
     body = ask(serve(fine)).body
     assert len(body["issues"]) == 50_000
+
+
+def test_a_redirect_past_the_limit_fails_in_words_without_being_held(serve):
+    """requests reads a followed redirect's body whole, whatever its size: here it is read as any
+    answer is."""
+    server = serve(redirect_endless)
+    with pytest.raises(BodyTooLarge) as caught:
+        ask(server)
+    assert "more than 2 MiB (ETL_MAX_RESPONSE_BYTES)" in str(caught.value)
+    assert server.sent < 8 * MIB
+
+
+def test_a_redirect_on_the_same_host_is_followed(serve):
+    server = serve(redirect_once)
+    answer = ask(server)
+    assert (answer.status, answer.body, answer.url) == (200, [], f"{server.url}/moved")
+
+
+def test_redirects_share_the_request_timeout(serve):
+    server = serve(redirect_slowly)
+    started = time.monotonic()
+    with pytest.raises(RetriableError) as caught:
+        ask(server, timeout=1.0)  # each answer within it; five redirects of them not
+    assert time.monotonic() - started < 2.5
+    assert "took longer than 1 s" in str(caught.value)
+
+
+def test_a_session_without_bounds_drops_a_redirects_body_unread(serve):
+    """The webhook sender's session (etl/notify/sending.py): no redirect followed, yet requests
+    would read a same-host redirect's body whole (Response.next)."""
+    server = serve(redirect_endless)
+    session = SameOriginSession()
+    try:
+        with session.get(server.url, timeout=5, allow_redirects=False, stream=True) as resp:
+            assert resp.status_code == 302
+    finally:
+        session.close()
+    assert server.sent < 8 * MIB
+
+
+def test_redirects_stop_after_five(serve):
+    server = serve(redirect_to_itself)
+    with pytest.raises(FatalError) as caught:
+        ask(server)
+    assert "TooManyRedirects" in str(caught.value)
+    assert server.answered == 6  # the request and five redirects (requests' own default is 30)
