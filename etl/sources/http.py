@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -160,10 +162,36 @@ def source_message(resp: requests.Response) -> str:
     return message if len(message) <= SOURCE_MESSAGE_MAX else message[:SOURCE_MESSAGE_MAX - 3] + "..."
 
 
+class HeadersTooSlow(TimeoutError):
+    """An answer's status line and headers did not all come within the read timeout. A
+    TimeoutError, so urllib3 and requests take it for the read timeout it is (requests.ReadTimeout)
+    and drop the connection instead of pooling it."""
+
+
 class GuardedConnectionMixin:
     """Resolves the host once, keeps the addresses the outbound policy accepts, and connects to
     one of those (never to a second lookup's answer). The Host header and TLS (SNI, certificate
-    check) still use the host name: urllib3 reads them from `host`, not from `_dns_host`."""
+    check) still use the host name: urllib3 reads them from `host`, not from `_dns_host`.
+
+    The read timeout also bounds the time until an answer's headers have all come (getresponse):
+    it bounds each read only, and a server sending a byte just within it would hold the worker
+    through up to 100 headers of 64 KiB."""
+
+    def getresponse(self):
+        if not isinstance(self.timeout, (int, float)):  # no timeout asked for (None)
+            return super().getresponse()
+        late = threading.Event()
+        timer = threading.Timer(self.timeout, _cut_off, (self.sock, late))
+        timer.daemon = True
+        timer.start()
+        try:
+            response = super().getresponse()
+        finally:
+            timer.cancel()
+            timer.join()  # a cut-off already begun has ended: `late` is final
+            if late.is_set():  # whatever the cut socket gave (an error, or headers ended early) is not the answer
+                raise HeadersTooSlow(f"the answer's headers took longer than {self.timeout:g} s")
+        return response
 
     def _new_conn(self):
         host = self._dns_host
@@ -183,6 +211,16 @@ class GuardedConnectionMixin:
                         raise
         finally:
             self._dns_host = host
+
+
+def _cut_off(sock: socket.socket, late: threading.Event) -> None:
+    """Wakes the read blocked on `sock` (it sees the end of the stream). socket.socket's own
+    shutdown even for a TLS socket: SSLSocket.shutdown also drops its TLS state, under the read."""
+    late.set()
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
 
 
 class GuardedHTTPConnection(GuardedConnectionMixin, HTTPConnection):

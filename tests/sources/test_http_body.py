@@ -105,6 +105,18 @@ def redirect_slowly(server, conn):
     redirect_to_itself(server, conn)
 
 
+def dripping_headers(server, conn):
+    """One header byte every 0.3 s: each read is well within a 1 s timeout, the headers never end
+    (12 s here; http.client would take up to 100 headers of 64 KiB)."""
+    if server.answered:
+        return small(server, conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\n")
+    for byte in b"X-Slow: " + b"x" * 32:
+        conn.sendall(bytes([byte]))
+        server.sent += 1
+        time.sleep(0.3)
+
+
 def small(server, conn):
     head(conn, 'Content-Length: 2\r\nConnection: close\r\n')
     conn.sendall(b"[]")
@@ -197,6 +209,20 @@ def test_redirects_share_the_request_timeout(serve):
         ask(server, timeout=1.0)  # each answer within it; five redirects of them not
     assert time.monotonic() - started < 2.5
     assert "took longer than 1 s" in str(caught.value)
+
+
+def test_headers_dripping_end_at_the_timeout_and_the_client_still_works(serve):
+    server = serve(dripping_headers)
+    client = HttpClient(server.url, {}, timeout=1.0)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RetriableError) as caught:
+            client.request("GET", "/rest/api/3/search/jql")  # each byte well within the timeout
+        assert time.monotonic() - started < 5
+        assert "took longer than 1 s to send its answer's headers" in str(caught.value)
+        assert client.request("GET", "/rest/api/3/search/jql").body == []  # not a broken pooled connection
+    finally:
+        client.close()
 
 
 def test_a_session_without_bounds_drops_a_redirects_body_unread(serve):
