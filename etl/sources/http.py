@@ -342,7 +342,7 @@ def read_body(resp: requests.Response, limit: int, started: float, seconds: floa
                              url=resp.url, status=resp.status_code) from exc
     finally:
         resp.close()
-    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    body = b"".join(chunks)  # one chunk: that chunk itself, not a copy (CPython)
     resp._content = body  # resp.content (source_message) reads what was read here
     return body
 
